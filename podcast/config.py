@@ -1,0 +1,124 @@
+"""Settings from ``podcast.toml`` and voice presets from ``voices/``.
+
+Every setting has a default, so a root without ``podcast.toml`` works. Unknown
+keys are errors (a typo should not be silently ignored).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+from .models import Host
+
+CONFIG_NAME = "podcast.toml"
+# Presets ship in the top-level voices/ folder; wheels carry a copy as podcast/_voices.
+BUILTIN_VOICES = (Path(__file__).parent.parent / "voices", Path(__file__).parent / "_voices")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ShowSettings(_Section):
+    """Channel-level facts of the podcast, as the feed publishes them."""
+
+    title: str = "AI论文早班车"
+    slug: str = Field(default="ai-paper-daily", pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: str = (
+        "每个工作日，两位主持人用中文聊聊 Hugging Face 每日热门 AI 论文："
+        "它们解决什么问题、怎么做、效果如何。每篇论文一个章节，附文字稿和论文链接。"
+    )
+    author: str = "AI论文早班车"
+    email: str = "podcast@example.com"
+    base_url: str = "http://127.0.0.1:8000/"
+    website: str | None = None
+    language: str = "zh-cn"
+    category: str = "Technology"
+    subcategory: str | None = None
+    explicit: bool = False
+    cover: str | None = None
+    timezone: str = "Asia/Shanghai"
+    publish_hour: int = Field(default=8, ge=0, le=23)
+
+    @field_validator("base_url")
+    @classmethod
+    def _ascii_url(cls, value: str) -> str:
+        if not value.isascii() or not value.startswith(("http://", "https://")):
+            raise ValueError("must be an ASCII http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+
+class AudioSettings(_Section):
+    """Loudness target and MP3 encoding."""
+
+    loudness: float = Field(default=-16.0, ge=-30, le=-10)
+    true_peak: float = Field(default=-1.5, ge=-6, le=-0.5)
+    bitrate: int = Field(default=64, ge=32, le=192)
+    sample_rate: int = 44100
+    turn_pause: float = Field(default=0.35, ge=0, le=3)
+    segment_pause: float = Field(default=0.9, ge=0, le=5)
+
+
+class Settings(_Section):
+    """The whole configuration of one project root."""
+
+    engine: str = "offline"
+    writer: str = "template"
+    voices: str = "default"
+    show: ShowSettings = ShowSettings()
+    audio: AudioSettings = AudioSettings()
+
+
+def load_settings(root: Path) -> Settings:
+    """Read ``ROOT/podcast.toml`` if present; errors name the file and the field."""
+    path = root / CONFIG_NAME
+    if not path.exists():
+        return Settings()
+    data = _read_toml(path)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(path, _first_error(exc)) from exc
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, f"invalid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"cannot read: {exc}") from exc
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    return f"{where}: {err['msg']}"
+
+
+class VoicePreset(_Section):
+    """Hosts plus, per engine, a settings table per host id."""
+
+    hosts: list[Host] = Field(min_length=1, max_length=4)
+    engines: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def voice(self, engine: str, host_id: str) -> dict[str, Any]:
+        return dict(self.engines.get(engine, {}).get(host_id, {}))
+
+
+def load_voices(root: Path, name: str) -> VoicePreset:
+    """Find ``voices/NAME.toml`` in the project root, else the copy shipped in the package."""
+    for folder in (root / "voices", *BUILTIN_VOICES):
+        path = folder / f"{name}.toml"
+        if path.exists():
+            try:
+                return VoicePreset.model_validate(_read_toml(path))
+            except ValidationError as exc:
+                raise ConfigError(path, _first_error(exc)) from exc
+    raise ConfigError(root / "voices" / f"{name}.toml", f"voice preset {name!r} not found")

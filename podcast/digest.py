@@ -1,0 +1,152 @@
+"""Reads the daily digest Markdown (both template variants) into a ``Digest``.
+
+The format is line-oriented, so we scan lines with a tiny state machine rather
+than a Markdown parser: that keeps exact line numbers for error messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from .errors import DigestError
+from .models import Digest, Paper
+
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_TITLE = re.compile(r"^#\s+.*?(\d{4}-\d{2}-\d{2})\s*论文日报")
+_PAPER = re.compile(r"^###\s+(\d+)\s*[.、．]\s*(.*\S)\s*$")
+_FIELD = re.compile(r"^\*\*(原文标题|摘要|论文链接)[：:]\*\*\s*(.*)$")
+_COUNT = re.compile(r"^-\s*总论文数[：:]\s*(\d+)")
+_TOPICS = re.compile(r"^-\s*热门领域[：:]\s*(.*)$")
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
+_ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|huggingface\.co/papers/)(\d{4}\.\d{4,5})")
+_SECTION = re.compile(r"^##\s")
+
+
+def read_digest(path: str | Path) -> Digest:
+    """Read and parse a digest file; decoding problems become ``DigestError``."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DigestError(path, f"cannot read digest: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DigestError(path, "not valid UTF-8 text", line) from exc
+    return parse_digest(text, source=str(path))
+
+
+def parse_digest(text: str, source: str = "<digest>") -> Digest:
+    """Parse digest Markdown. Raises ``DigestError`` naming the line that is wrong."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    date = _find_date(lines, source)
+    stated: int | None = None
+    topics: tuple[str, ...] = ()
+    papers: list[Paper] = []
+    current: dict | None = None
+    mode = ""  # which multi-line field we are inside
+
+    def finish() -> None:
+        if current is not None:
+            papers.append(_make_paper(current, source))
+
+    for no, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if m := _COUNT.match(stripped):
+            stated = int(m.group(1))
+            continue
+        if m := _TOPICS.match(stripped):
+            topics = tuple(t.strip() for t in re.split(r"[,，、/]", m.group(1)) if t.strip())
+            continue
+        if m := _PAPER.match(stripped):
+            finish()
+            current = {"rank": int(m.group(1)), "title_zh": m.group(2), "line": no,
+                       "title_en": [], "abstract": [], "links": "", "abstract_line": None}
+            mode = ""
+            continue
+        if current is None:
+            continue
+        if _SECTION.match(stripped) or stripped == "---":
+            finish()
+            current, mode = None, ""
+            continue
+        if m := _FIELD.match(stripped):
+            name, rest = m.groups()
+            mode = {"原文标题": "title_en", "摘要": "abstract", "论文链接": "links"}[name]
+            if mode == "abstract":
+                current["abstract_line"] = no
+            if mode == "links":
+                current["links"] += rest
+            elif rest:
+                current[mode].append(rest)
+            continue
+        if not stripped:
+            if mode == "title_en":
+                mode = ""
+            continue
+        if mode in ("title_en", "abstract"):
+            current[mode].append(stripped)
+        elif mode == "links":
+            current["links"] += " " + stripped
+    finish()
+
+    if not papers:
+        raise DigestError(source, "no papers found (expected '### 1. 标题' headings)",
+                          _first_line(lines, "## 📝") or len(lines))
+    warnings: list[str] = []
+    if stated is not None and stated != len(papers):
+        warnings.append(f"{source}: states {stated} papers but {len(papers)} were found")
+    return Digest(date=date, papers=tuple(papers), stated_count=stated, hot_topics=topics,
+                  source=source, warnings=tuple(warnings))
+
+
+def _find_date(lines: list[str], source: str) -> dt.date:
+    for no, line in enumerate(lines, start=1):
+        if line.startswith("# "):
+            m = _TITLE.match(line.strip())
+            if not m:
+                raise DigestError(source, "title has no date (expected '# … YYYY-MM-DD 论文日报')",
+                                  no)
+            return _to_date(m.group(1), source, no)
+    if m := _DATE.search(Path(source).name):
+        return _to_date(m.group(0), source, None)
+    raise DigestError(source, "no date: no '# … YYYY-MM-DD 论文日报' title and none in the file name",
+                      1)
+
+
+def _to_date(value: str, source: str, line: int | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise DigestError(source, f"invalid date {value!r}", line) from exc
+
+
+def _first_line(lines: list[str], prefix: str) -> int | None:
+    return next((i for i, ln in enumerate(lines, start=1) if ln.startswith(prefix)), None)
+
+
+def _make_paper(raw: dict, source: str) -> Paper:
+    rank, line = raw["rank"], raw["line"]
+    if not raw["title_zh"].strip():
+        raise DigestError(source, f"paper {rank}: empty title", line)
+    abstract = "".join(raw["abstract"]).strip()
+    if raw["abstract_line"] is None:
+        raise DigestError(source, f"paper {rank} has no '**摘要：**' section", line)
+    if not abstract:
+        raise DigestError(source, f"paper {rank}: the 摘要 is empty", raw["abstract_line"])
+    title_en = " ".join(raw["title_en"]).strip()
+    hf = arxiv = None
+    for label, url in _LINK.findall(raw["links"]):
+        if not url:
+            continue
+        if "huggingface" in label.lower() or "huggingface.co" in url:
+            hf = url
+        elif "arxiv" in label.lower() or "arxiv.org" in url:
+            arxiv = url
+    ids = {m.group(1) for u in (hf, arxiv) if u for m in [_ARXIV_ID.search(u)] if m}
+    return Paper(rank=rank, title_zh=raw["title_zh"].strip(), title_en=title_en,
+                 abstract_zh=abstract, hf_url=hf, arxiv_url=arxiv,
+                 arxiv_id=min(ids) if ids else None, line=line)

@@ -1,0 +1,141 @@
+"""Values passed between stages: Digest -> Script -> Episode.
+
+Digest values are frozen dataclasses (we build them ourselves). The script is a
+pydantic model because people edit it by hand and we must validate it with
+errors that name the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper as the digest presents it."""
+
+    rank: int
+    title_zh: str
+    title_en: str
+    abstract_zh: str
+    hf_url: str | None = None
+    arxiv_url: str | None = None
+    arxiv_id: str | None = None
+    line: int = 0  # where the paper starts in the source, for error messages
+
+    @property
+    def short_name(self) -> str | None:
+        """The system name before a colon in the English title, e.g. "rStar-Math"."""
+        head, sep, _ = self.title_en.partition(":")
+        head = head.strip()
+        if sep and head and len(head) <= 32 and " " not in head.strip():
+            return head
+        return None
+
+    @property
+    def url(self) -> str | None:
+        return self.arxiv_url or self.hf_url
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A day's digest: the papers in list order plus the header stats."""
+
+    date: dt.date
+    papers: tuple[Paper, ...]
+    stated_count: int | None = None
+    hot_topics: tuple[str, ...] = ()
+    source: str = ""
+    warnings: tuple[str, ...] = field(default=())
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Host(_Strict):
+    """A host persona; ``id`` is what script lines refer to."""
+
+    id: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=16)
+    role: str = ""
+
+
+class Line(_Strict):
+    """One spoken turn. ``text`` is display text; engines get a normalised copy."""
+
+    speaker: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty")
+        return value.strip()
+
+
+class Segment(_Strict):
+    """A chapter of the show: the opening, one paper, or the closing."""
+
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    kind: str = Field(pattern=r"^(opening|paper|closing)$")
+    url: str | None = None
+    paper_rank: int | None = None
+    lines: list[Line] = Field(min_length=1)
+
+
+class Script(_Strict):
+    """The whole dialogue of one episode, as written to ``scripts/DATE.yaml``."""
+
+    date: dt.date
+    title: str = Field(min_length=1)
+    writer: str = "template"
+    hosts: list[Host] = Field(min_length=1, max_length=4)
+    segments: list[Segment] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _speakers_known(self) -> Script:
+        known = {h.id for h in self.hosts}
+        for si, seg in enumerate(self.segments):
+            for li, line in enumerate(seg.lines):
+                if line.speaker not in known:
+                    raise ValueError(
+                        f"segments.{si}.lines.{li}.speaker: unknown speaker {line.speaker!r}"
+                        f" (hosts are {', '.join(sorted(known))})"
+                    )
+        ids = [s.id for s in self.segments]
+        if len(ids) != len(set(ids)):
+            raise ValueError("segments: segment ids must be unique")
+        return self
+
+    def host(self, host_id: str) -> Host:
+        return next(h for h in self.hosts if h.id == host_id)
+
+    @property
+    def paper_count(self) -> int:
+        return sum(1 for s in self.segments if s.kind == "paper")
+
+
+@dataclass(frozen=True)
+class ChapterMark:
+    """A chapter as placed on the episode's timeline."""
+
+    start: float
+    end: float
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A transcript cue: who said what, when."""
+
+    start: float
+    end: float
+    speaker: str
+    text: str
