@@ -78,6 +78,16 @@ class Line(_Strict):
         return value.strip()
 
 
+class PaperRef(_Strict):
+    """What the show notes need to know about a segment's paper."""
+
+    rank: int
+    title_en: str = ""
+    hf_url: str | None = None
+    arxiv_url: str | None = None
+    arxiv_id: str | None = None
+
+
 class Segment(_Strict):
     """A chapter of the show: the opening, one paper, or the closing."""
 
@@ -85,7 +95,7 @@ class Segment(_Strict):
     title: str = Field(min_length=1)
     kind: str = Field(pattern=r"^(opening|paper|closing)$")
     url: str | None = None
-    paper_rank: int | None = None
+    paper: PaperRef | None = None
     lines: list[Line] = Field(min_length=1)
 
 
@@ -95,6 +105,7 @@ class Script(_Strict):
     date: dt.date
     title: str = Field(min_length=1)
     writer: str = "template"
+    topics: list[str] = []
     hosts: list[Host] = Field(min_length=1, max_length=4)
     segments: list[Segment] = Field(min_length=1)
 

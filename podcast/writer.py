@@ -19,7 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import PodcastError, ScriptError
-from .models import Digest, Host, Line, Paper, Script, Segment
+from .models import Digest, Host, Line, Paper, PaperRef, Script, Segment
 from .textnorm import clean_markup
 
 WEEKDAYS = "一二三四五六日"
@@ -211,7 +211,7 @@ class TemplateWriter:
             segments.append(self._paper(digest.date, paper, i == 0, a, b))
         segments.append(self._closing(digest, a, b))
         return Script(date=digest.date, title=episode_title(digest), writer=self.name,
-                      hosts=list(hosts), segments=segments)
+                      topics=list(digest.hot_topics), hosts=list(hosts), segments=segments)
 
     def _opening(self, digest: Digest, a: Host, b: Host, show_title: str) -> Segment:
         d = digest.date
@@ -265,7 +265,9 @@ class TemplateWriter:
         lines.append(Line(speaker=b.id, text=reaction))
         lines = [ln for ln in lines if ln.text.strip("。，")]
         return Segment(id=f"paper-{paper.rank}", title=clean_markup(paper.title_zh).strip(),
-                       kind="paper", url=paper.url, paper_rank=paper.rank, lines=lines)
+                       kind="paper", url=paper.url, lines=lines,
+                       paper=PaperRef(rank=paper.rank, title_en=paper.title_en, hf_url=paper.hf_url,
+                                      arxiv_url=paper.arxiv_url, arxiv_id=paper.arxiv_id))
 
     def _closing(self, digest: Digest, a: Host, b: Host) -> Segment:
         n = len(digest.papers)

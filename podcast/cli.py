@@ -1,0 +1,188 @@
+"""Command line: parses arguments, calls the library, turns our errors into one line.
+
+    podcast build DIGEST     write + speak + publish
+    podcast write DIGEST     digest -> scripts/DATE.yaml
+    podcast speak SCRIPT     scripts/DATE.yaml (or a date) -> episodes/DATE/
+    podcast publish          episodes/ -> feed/feed.xml
+    podcast demo             build the bundled sample digest
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import pipeline
+from .errors import PodcastError
+
+SAMPLE = Path(__file__).parent / "sample" / "2026-11-20_daily_paper.md"
+
+root_option = click.option(
+    "--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+    show_default=True, help="Project root: scripts/, episodes/ and feed/ are written here, "
+    "and podcast.toml is read from here.")
+engine_option = click.option("--engine", default=None,
+                             help="Speech engine (default from podcast.toml, else 'offline').")
+writer_option = click.option("--writer", default=None,
+                             help="Script writer (default from podcast.toml, else 'template').")
+voices_option = click.option("--voices", default=None,
+                             help="Voice preset name in voices/ (default 'default').")
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Report our own errors as one line and a non-zero exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PodcastError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.secho("interrupted; re-run to resume from the clip cache", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def progress_bar(total: int) -> Callable[[bool], None]:
+    """A rich progress bar for synthesis showing how many lines came from the cache."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("[bold]合成语音"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("cached {task.fields[cached]}"), TimeRemainingColumn(),
+                   transient=False, disable=not sys.stderr.isatty(),
+                   console=None)
+    task = bar.add_task("speak", total=total, cached=0)
+    bar.start()
+    state = {"done": 0, "cached": 0}
+
+    def tick(cached: bool) -> None:
+        state["done"] += 1
+        state["cached"] += int(cached)
+        bar.update(task, advance=1, cached=state["cached"])
+        if state["done"] >= total:
+            bar.stop()
+
+    return tick
+
+
+def _warn(messages: tuple[str, ...]) -> None:
+    for m in messages:
+        click.secho(f"warning: {m}", fg="yellow", err=True)
+
+
+def _report(result: pipeline.SpeakResult) -> None:
+    m = result.manifest
+    click.echo(f"episode  {result.folder / m['audio']}")
+    click.echo(f"         {m['duration'] / 60:.1f} min, {m['bytes'] / 1e6:.1f} MB, "
+               f"{len(m['chapters'])} chapters, {m['loudness_lufs']} LUFS, "
+               f"true peak {m['true_peak_dbtp']} dBTP")
+    voices = ", ".join(f"{name} {f0} Hz" for name, f0 in result.host_f0.items())
+    click.echo(f"         lines: {result.stats.synthesized} synthesized, {result.stats.cached} cached; "
+               f"median F0: {voices}")
+    click.echo(f"notes    {result.folder / 'notes.html'}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log more detail to stderr.")
+def main(verbose: bool) -> None:
+    """Turn the daily Chinese digest of Hugging Face papers into a two-host podcast.
+
+    Offline by default: an embedded Mandarin voice speaks a script written from
+    templates, and the result is an MP3 with chapters, transcripts, show notes
+    and an RSS feed under the project root.
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.argument("digest", type=click.Path(dir_okay=False, path_type=Path))
+@root_option
+@engine_option
+@writer_option
+@voices_option
+@friendly
+def build(digest: Path, out: Path, engine: str | None, writer: str | None, voices: str | None) -> None:
+    """Build DIGEST (a DATE_daily_paper.md) into an episode and update the feed."""
+    _build(digest, out, engine, writer, voices)
+
+
+def _build(digest: Path, out: Path, engine: str | None, writer: str | None, voices: str | None) -> None:
+    project = pipeline.Project.open(out, voices)
+    started = time.perf_counter()
+    result = pipeline.build(project, digest, engine, writer, progress_bar)
+    _warn(result.digest.warnings)
+    click.echo(f"script   {result.script_path}")
+    _report(result.speak)
+    click.echo(f"feed     {result.feed}")
+    click.echo(f"done in {time.perf_counter() - started:.1f} s")
+
+
+@main.command()
+@click.argument("digest", type=click.Path(dir_okay=False, path_type=Path))
+@root_option
+@writer_option
+@voices_option
+@friendly
+def write(digest: Path, out: Path, writer: str | None, voices: str | None) -> None:
+    """Write the dialogue script for DIGEST to scripts/DATE.yaml (edit it, then 'speak')."""
+    from .digest import read_digest
+
+    project = pipeline.Project.open(out, voices)
+    parsed = read_digest(digest)
+    _warn(parsed.warnings)
+    script, path = pipeline.write(project, parsed, writer)
+    lines = sum(len(s.lines) for s in script.segments)
+    click.echo(f"script   {path} ({script.paper_count} papers, {lines} lines)")
+
+
+@main.command()
+@click.argument("script")
+@root_option
+@engine_option
+@voices_option
+@friendly
+def speak(script: str, out: Path, engine: str | None, voices: str | None) -> None:
+    """Synthesize SCRIPT (a path, or a date for scripts/DATE.yaml) into episodes/DATE/.
+
+    Only lines whose text or voice changed are synthesized again; the rest come
+    from the clip cache. Run 'publish' afterwards to update the feed.
+    """
+    from .writer import load_script
+
+    project = pipeline.Project.open(out, voices)
+    parsed = load_script(pipeline.resolve_script(project, script))
+    _report(pipeline.speak(project, parsed, engine, progress_bar))
+
+
+@main.command()
+@root_option
+@friendly
+def publish(out: Path) -> None:
+    """Rebuild feed/feed.xml from every episode under episodes/."""
+    project = pipeline.Project.open(out)
+    click.echo(f"feed     {pipeline.publish(project)}")
+
+
+@main.command()
+@root_option
+@engine_option
+@writer_option
+@friendly
+def demo(out: Path, engine: str | None, writer: str | None) -> None:
+    """Build the bundled 4-paper sample digest, fully offline."""
+    _build(SAMPLE, out, engine, writer, None)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

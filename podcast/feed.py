@@ -1,0 +1,184 @@
+"""The RSS feed: RSS 2.0 + iTunes tags via feedgen, plus our own extension for the
+Podcasting 2.0 ``podcast:`` namespace and Podlove Simple Chapters.
+
+The feed is rebuilt from every ``episodes/*/episode.json``, so it can never lose
+an episode that is on disk, and it is written atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import lxml.etree as etree  # must be imported before feedgen.util (feedgen extension rule)
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+
+from .config import ShowSettings
+from .episode import MANIFEST, Manifest, render, short_stamp, stamp
+from .errors import PublishError
+from .speech import atomic_write_bytes
+
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+PSC_NS = "http://podlove.org/simple-chapters"
+PODCAST_GUID_NS = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+FEED_PATH = "feed/feed.xml"
+
+
+def podcast_guid(feed_url: str) -> str:
+    """Podcasting 2.0 channel GUID: UUIDv5 of the feed URL without scheme and trailing slash."""
+    bare = feed_url.split("://", 1)[-1].rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NS, bare))
+
+
+class PodcastIndexExtension(BaseExtension):
+    """Channel-level ``podcast:guid``, ``podcast:locked`` and ``podcast:person``."""
+
+    def __init__(self) -> None:
+        self.guid: str | None = None
+        self.locked: tuple[str, str] | None = None  # (yes|no, owner email)
+        self.persons: list[tuple[str, str]] = []  # (role, name)
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"podcast": PODCAST_NS, "psc": PSC_NS}
+
+    def extend_rss(self, rss_feed: Any) -> Any:
+        channel = rss_feed[0]
+        if self.guid:
+            etree.SubElement(channel, f"{{{PODCAST_NS}}}guid").text = self.guid
+        if self.locked:
+            el = etree.SubElement(channel, f"{{{PODCAST_NS}}}locked", owner=self.locked[1])
+            el.text = self.locked[0]
+        for role, name in self.persons:
+            etree.SubElement(channel, f"{{{PODCAST_NS}}}person", role=role).text = name
+        return rss_feed
+
+    def extend_atom(self, atom_feed: Any) -> Any:
+        return atom_feed
+
+
+class PodcastIndexEntryExtension(BaseEntryExtension):
+    """Item-level transcripts, JSON chapters and Podlove Simple Chapters."""
+
+    def __init__(self) -> None:
+        self.transcripts: list[dict[str, str]] = []
+        self.chapters_url: str | None = None
+        self.psc: list[tuple[float, str, str | None]] = []
+
+    def extend_rss(self, entry: Any) -> Any:
+        for t in self.transcripts:
+            etree.SubElement(entry, f"{{{PODCAST_NS}}}transcript", **t)
+        if self.chapters_url:
+            etree.SubElement(entry, f"{{{PODCAST_NS}}}chapters", url=self.chapters_url,
+                             type="application/json+chapters")
+        if self.psc:
+            root = etree.SubElement(entry, f"{{{PSC_NS}}}chapters", version="1.2")
+            for start, title, href in self.psc:
+                attrs = {"start": stamp(start, millis=True), "title": title}
+                if href:
+                    attrs["href"] = href
+                etree.SubElement(root, f"{{{PSC_NS}}}chapter", **attrs)
+        return entry
+
+    def extend_atom(self, entry: Any) -> Any:
+        return entry
+
+
+def read_manifests(episodes: Path) -> list[Manifest]:
+    """Every published episode, newest first. Hidden staging folders are ignored."""
+    found = []
+    for path in sorted(episodes.glob(f"*/{MANIFEST}")):
+        if path.parent.name.startswith("."):
+            continue
+        found.append(Manifest.read(path))
+    found.sort(key=lambda m: m.date, reverse=True)
+    return found
+
+
+def pub_date(date: dt.date, show: ShowSettings) -> dt.datetime:
+    """Publication time comes from the episode's date, never from "now"."""
+    return dt.datetime.combine(date, dt.time(show.publish_hour), tzinfo=ZoneInfo(show.timezone))
+
+
+def build_feed(manifests: Sequence[Manifest], show: ShowSettings, cover_name: str) -> bytes:
+    base = show.base_url
+    feed_url = base + FEED_PATH
+    site = show.website or base + "feed/"
+    fg = FeedGenerator()
+    fg.load_extension("podcast")
+    fg.register_extension("podcast_index", PodcastIndexExtension, PodcastIndexEntryExtension)
+    fg.title(show.title)
+    fg.description(show.description)
+    fg.language(show.language)
+    fg.link(href=feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=site, rel="alternate")  # added last: feedgen's <link> is the last one
+    fg.author({"name": show.author, "email": show.email})
+    fg.generator("podcast (daily AI paper podcast generator)")
+    fg.image(url=base + f"feed/{cover_name}", title=show.title, link=site)
+    if manifests:
+        fg.lastBuildDate(pub_date(manifests[0].date, show))
+    it = fg.podcast
+    it.itunes_author(show.author)
+    it.itunes_owner(name=show.author, email=show.email)
+    it.itunes_image(base + f"feed/{cover_name}")
+    it.itunes_explicit("yes" if show.explicit else "no")
+    category: dict[str, str] = {"cat": show.category}
+    if show.subcategory:
+        category["sub"] = show.subcategory
+    it.itunes_category([category])
+    it.itunes_summary(show.description)
+    it.itunes_type("episodic")
+    pi = fg.podcast_index
+    pi.guid = podcast_guid(feed_url)
+    pi.locked = ("no", show.email)
+    pi.persons = []
+
+    # oldest first with order="append" keeps the document newest-first after reversing
+    for number, m in enumerate(sorted(manifests, key=lambda m: m.date), start=1):
+        d = m.data
+        folder = f"{base}episodes/{d['date']}/"
+        fe = fg.add_entry(order="prepend")
+        fe.title(d["title"])
+        fe.guid(d["guid"], permalink=False)
+        fe.link(href=folder + "notes.html")
+        fe.enclosure(folder + d["audio"], str(d["bytes"]), "audio/mpeg")
+        fe.pubDate(pub_date(m.date, show))
+        fe.description(d["description"])
+        rows = [{"stamp": short_stamp(c["start"]), "title": c["title"], "url": c.get("url")}
+                for c in d["chapters"]]
+        fe.content(render("content.html.j2", description=d["description"], chapters=rows,
+                          hosts="、".join(h["name"] for h in d.get("hosts", [])),
+                          notes_url=folder + "notes.html"), type="CDATA")
+        fe.podcast.itunes_duration(round(d["duration"]))
+        fe.podcast.itunes_episode_type("full")
+        fe.podcast.itunes_episode(number)
+        fe.podcast.itunes_explicit("yes" if show.explicit else "no")
+        ext = fe.podcast_index
+        ext.transcripts = [
+            {"url": folder + "transcript.vtt", "type": "text/vtt", "language": show.language},
+            {"url": folder + "transcript.srt", "type": "application/x-subrip",
+             "language": show.language, "rel": "captions"},
+        ]
+        ext.chapters_url = folder + "chapters.json"
+        ext.psc = [(c["start"], c["title"], c.get("url")) for c in d["chapters"]]
+    try:
+        return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    except (ValueError, TypeError) as exc:
+        raise PublishError(f"cannot build the feed: {exc}") from exc
+
+
+def publish_feed(root: Path, show: ShowSettings, cover: tuple[bytes, str]) -> Path:
+    """Write ``feed/feed.xml`` and the cover from the episodes on disk; atomic replace."""
+    manifests = read_manifests(root / "episodes")
+    data, ext = cover
+    cover_name = f"cover.{ext}"
+    atomic_write_bytes(root / "feed" / cover_name, data)
+    xml = build_feed(manifests, show, cover_name)
+    etree.fromstring(xml)  # validate well-formedness before replacing the live feed
+    out = root / FEED_PATH
+    atomic_write_bytes(out, xml)
+    return out

@@ -1,0 +1,205 @@
+"""The stages wired together: write -> speak -> publish, and ``build`` = all three.
+
+Each stage reads its input from disk and leaves its output on disk, so a user can
+stop after any stage, edit the script, and go on. File I/O stays here and in the
+stage modules' small read/write helpers; the CLI only parses arguments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import audio as audio_mod
+from . import episode as ep
+from .config import Settings, VoicePreset, load_settings, load_voices
+from .cover import generate_cover, load_cover
+from .digest import read_digest
+from .errors import ConfigError, PodcastError
+from .feed import publish_feed
+from .models import Digest, Script
+from .speech import ClipCache, LineRequest, SpeechStats, get_engine, synthesize_lines
+from .writer import dump_script, get_writer, load_script, script_path
+
+ProgressFactory = Callable[[int], Callable[[bool], None]]
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project root (where scripts/, episodes/ and feed/ live) and its settings."""
+
+    root: Path
+    settings: Settings
+    voices: VoicePreset
+
+    @classmethod
+    def open(cls, root: Path, voices: str | None = None) -> Project:
+        settings = load_settings(root)
+        return cls(root, settings, load_voices(root, voices or settings.voices))
+
+
+@dataclass(frozen=True)
+class SpeakResult:
+    folder: Path
+    manifest: dict[str, Any]
+    stats: SpeechStats
+    host_f0: dict[str, float] = field(default_factory=dict)
+
+
+def write(project: Project, digest: Digest, writer_name: str | None = None) -> tuple[Script, Path]:
+    """Digest -> scripts/DATE.yaml."""
+    writer = get_writer(writer_name or project.settings.writer)
+    script = writer.write(digest, project.voices.hosts, project.settings.show.title)
+    path = script_path(project.root, script.date)
+    from .speech import atomic_write_bytes
+
+    atomic_write_bytes(path, dump_script(script).encode("utf-8"))
+    return script, path
+
+
+def cover_bytes(project: Project) -> tuple[bytes, str]:
+    cfg = project.settings.show.cover
+    if cfg:
+        path = Path(cfg) if Path(cfg).is_absolute() else project.root / cfg
+        if not path.exists():
+            raise ConfigError(project.root / "podcast.toml", f"show.cover: {path} does not exist")
+        return load_cover(path)
+    return generate_cover(), "jpg"
+
+
+def speak(project: Project, script: Script, engine_name: str | None = None,
+          progress: ProgressFactory | None = None, source_digest: Path | None = None) -> SpeakResult:
+    """Script -> episodes/DATE/ (MP3, transcripts, chapters, notes, episode.json)."""
+    settings = project.settings
+    engine = get_engine(engine_name or settings.engine)
+    voices = {h.id: project.voices.voice(engine.name, h.id) for h in script.hosts}
+    requests = [LineRequest(line.speaker, line.text) for seg in script.segments for line in seg.lines]
+    tick = progress(len(requests)) if progress else None
+    clips, stats = synthesize_lines(engine, requests, voices, ClipCache(), tick)
+
+    cue_texts = []
+    for req, clip in zip(requests, clips, strict=True):
+        sentences = ep.display_sentences(req.text)
+        display = [(s, len(engine.speech_text(s))) for s in sentences]
+        spans = [(len(s.text), s.start, s.end) for s in clip.sentences]
+        cue_texts.append(ep.align_sentences(display, spans))
+    timeline = audio_mod.assemble(script, clips, cue_texts, settings.audio.turn_pause,
+                                  settings.audio.segment_pause)
+    mastered = audio_mod.master(timeline.samples, timeline.sample_rate, settings.audio.loudness,
+                                settings.audio.true_peak, settings.audio.sample_rate)
+    host_f0 = {}
+    for host in script.hosts:
+        mine = [c.samples for r, c in zip(requests, clips, strict=True) if r.speaker == host.id]
+        if mine:
+            host_f0[host.name] = round(audio_mod.median_f0(np.concatenate(mine), clips[0].sample_rate), 1)
+
+    episodes = project.root / "episodes"
+    ep.recover(episodes, script.date)
+    final = episodes / script.date.isoformat()
+    previous = final / ep.MANIFEST
+    guid = ep.episode_guid(settings.show.slug, script.date)
+    if previous.exists():
+        guid = ep.Manifest.read(previous).data.get("guid", guid)  # GUIDs never change
+    stage = ep.staging_dir(episodes, script.date)
+    try:
+        manifest = _write_episode(project, script, stage, timeline, mastered, guid, engine.name,
+                                  host_f0, stats, source_digest)
+        ep.swap_in(stage, final)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return SpeakResult(final, manifest, stats, host_f0)
+
+
+def _write_episode(project: Project, script: Script, stage: Path, timeline: audio_mod.Timeline,
+                   mastered: audio_mod.Mastered, guid: str, engine: str, host_f0: dict[str, float],
+                   stats: SpeechStats, source_digest: Path | None) -> dict[str, Any]:
+    show = project.settings.show
+    name = ep.audio_name(show.slug, script.date)
+    mp3 = stage / name
+    audio_mod.encode_mp3(mastered.samples, mastered.sample_rate, mp3, project.settings.audio.bitrate)
+    cover, ext = cover_bytes(project)
+    desc = ep.description(script)
+    audio_mod.write_id3(mp3, audio_mod.Tags(
+        title=script.title, artist=show.author, album=show.title, date=script.date,
+        comment=desc, cover=cover, cover_mime="image/png" if ext == "png" else "image/jpeg"),
+        timeline.chapters)
+    duration = audio_mod.mp3_duration(mp3)
+    ep.write_text(stage / "transcript.vtt", ep.to_vtt(timeline.cues))
+    ep.write_text(stage / "transcript.srt", ep.to_srt(timeline.cues))
+    ep.write_json(stage / "chapters.json", ep.chapters_json(timeline.chapters))
+    papers = []
+    for seg in script.segments:
+        if seg.paper:
+            papers.append({"rank": seg.paper.rank, "title_zh": seg.title, "title_en": seg.paper.title_en,
+                           "hf_url": seg.paper.hf_url, "arxiv_url": seg.paper.arxiv_url})
+    ep.write_text(stage / "notes.html", ep.render(
+        "notes.html.j2", title=script.title, show=show.title, date=script.date.isoformat(),
+        duration=ep.short_stamp(duration), audio=name, description=desc,
+        chapters=ep.chapter_rows(timeline.chapters), papers=papers))
+    ep.write_text(stage / "script.yaml", dump_script(script))
+    if source_digest is not None:
+        ep.write_text(stage / "source.md", source_digest.read_text(encoding="utf-8-sig"))
+    manifest = {
+        "date": script.date.isoformat(),
+        "title": script.title,
+        "description": desc,
+        "guid": guid,
+        "audio": name,
+        "bytes": mp3.stat().st_size,
+        "duration": round(duration, 3),
+        "chapters": [{"start": c.start, "title": c.title, **({"url": c.url} if c.url else {})}
+                     for c in timeline.chapters],
+        "papers": script.paper_count,
+        "engine": engine,
+        "writer": script.writer,
+        "hosts": [{"id": h.id, "name": h.name, "median_f0_hz": host_f0.get(h.name)} for h in script.hosts],
+        "loudness_lufs": round(mastered.loudness, 2),
+        "true_peak_dbtp": round(mastered.true_peak, 2),
+        "lines": stats.synthesized + stats.cached,
+        "transcripts": {"vtt": "transcript.vtt", "srt": "transcript.srt"},
+        "chapters_file": "chapters.json",
+        "notes": "notes.html",
+    }
+    ep.write_json(stage / ep.MANIFEST, manifest)
+    return manifest
+
+
+def publish(project: Project) -> Path:
+    """episodes/*/episode.json -> feed/feed.xml (+ cover)."""
+    return publish_feed(project.root, project.settings.show, cover_bytes(project))
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    digest: Digest
+    script_path: Path
+    speak: SpeakResult
+    feed: Path
+
+
+def build(project: Project, digest_path: Path, engine: str | None = None, writer: str | None = None,
+          progress: ProgressFactory | None = None) -> BuildResult:
+    digest = read_digest(digest_path)
+    _, path = write(project, digest, writer)
+    spoken = speak(project, load_script(path), engine, progress, source_digest=digest_path)
+    return BuildResult(digest, path, spoken, publish(project))
+
+
+def resolve_script(project: Project, target: str) -> Path:
+    """Accept a script path or a date (YYYY-MM-DD) meaning scripts/DATE.yaml."""
+    try:
+        return script_path(project.root, dt.date.fromisoformat(target))
+    except ValueError:
+        pass
+    path = Path(target)
+    if not path.exists():
+        raise PodcastError(f"{target}: no such script (give a path or a date like 2025-01-09)")
+    return path
