@@ -158,10 +158,11 @@ def build_feed(manifests: Sequence[Manifest], show: ShowSettings, cover_name: st
         fe.podcast.itunes_episode(number)
         fe.podcast.itunes_explicit("yes" if show.explicit else "no")
         ext = fe.podcast_index
+        # VTT last: gPodder and feedparser keep only the last transcript they see
         ext.transcripts = [
-            {"url": folder + "transcript.vtt", "type": "text/vtt", "language": show.language},
             {"url": folder + "transcript.srt", "type": "application/x-subrip",
              "language": show.language, "rel": "captions"},
+            {"url": folder + "transcript.vtt", "type": "text/vtt", "language": show.language},
         ]
         ext.chapters_url = folder + "chapters.json"
         ext.psc = [(c["start"], c["title"], c.get("url")) for c in d["chapters"]]

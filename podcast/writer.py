@@ -54,7 +54,6 @@ def get_writer(name: str) -> ScriptWriter:
 # ---------------------------------------------------------------- rewriting
 
 _PAREN = re.compile(r"（[^（）]*）|\([^()]*\)")
-_URL_SENTENCE = re.compile(r"https?://|www\.|github", re.I)
 _FIRST_PERSON = [
     (re.compile(r"我们(?=提出|引入|设计|开发|构建|介绍|推出|展示|发现|证明|表明|提供|发布)"), "作者"),
     (re.compile(r"本文"), "这篇论文"),
@@ -64,7 +63,8 @@ _FIRST_PERSON = [
     (re.compile(r"我们"), "作者"),
 ]
 _ROLE_PATTERNS = {
-    "release": re.compile(r"开源|代码|数据集将|github|公开发布|发布在|可在|获取", re.I),
+    "release": re.compile(r"https?://|github|已开源|将开源|开源了|"
+                          r"(代码|权重|数据集|数据和代码|资源)[^。，]{0,8}(开源|公开|发布|获取|可用)", re.I),
     "method": re.compile(r"提出|引入|设计了|开发了|构建了|介绍了|推出|框架|方法是"),
     "result": re.compile(r"(?<![A-Za-z\d.\-])\d+(?:\.\d+)?(?![A-Za-z\d])|优于|超越|提升|提高|达到|实现了"
                          r"|显著|表明|证明|领先"),
@@ -79,10 +79,15 @@ def third_person(text: str) -> str:
     return text
 
 
-def speakable(sentence: str) -> str:
-    """Make one abstract sentence fit for a host's mouth (display text)."""
+def speakable(sentence: str, name: str | None = None) -> str:
+    """Make one abstract sentence fit for a host's mouth (display text).
+
+    ``name`` replaces leftover LaTeX macros such as ``\\implname``, which in
+    these abstracts stand for the paper's own system name.
+    """
     s = _PAREN.sub("", sentence)
-    s = clean_markup(s)
+    s = re.sub(r"\\(?!textbf|textit|emph|text\b|%)[A-Za-z]+(?:\{\})?", "\x00", s)
+    s = clean_markup(s).replace("\x00", name or "这个方法")
     s = re.sub(r"[“”\"'‘’「」『』]", "", s)
     s = re.sub(r"\s+", " ", s).strip(" ，,；;：:")
     s = _CONNECTIVE.sub("", s)
@@ -103,12 +108,27 @@ def shorten(sentence: str, limit: int = 90) -> str:
     return s.rstrip("，；、 ") + "。"
 
 
+def condense(sentence: str, limit: int = 110) -> str:
+    """Shorten a result sentence but keep its figures: lead clause plus numeric clauses."""
+    s = sentence.rstrip("。！？!?")
+    if len(s) <= limit:
+        return s + "。"
+    clauses = [c for c in re.split(r"(?<=[，；])", s) if c]
+    kept = [clauses[0]]
+    for clause in clauses[1:]:
+        if _numbers(clause) and len("".join(kept)) + len(clause) <= limit:
+            kept.append(clause)
+    if len(kept) == 1 and len(clauses) > 1:
+        return shorten(s, limit)
+    return "".join(kept).rstrip("，；、 ") + "。"
+
+
 def classify(sentence: str) -> str:
     """Give a sentence its role in the abstract: release, method, result, problem or context."""
+    if _numbers(sentence) and _ROLE_PATTERNS["result"].search(sentence):
+        return "result"
     for role in ("release", "method", "result", "problem"):
         if _ROLE_PATTERNS[role].search(sentence):
-            if role == "release" and not _URL_SENTENCE.search(sentence) and "开源" not in sentence:
-                continue
             return role
     return "context"
 
@@ -119,7 +139,7 @@ _CONNECTIVE = re.compile(r"^(?:最后|此外|同时|然而|但是|另外|因此|
 
 def _numbers(text: str) -> int:
     """Count quantities a listener cares about, not digits inside names like URSA-7B."""
-    return len(_QUANTITY.findall(text))
+    return len(_QUANTITY.findall(re.sub(r"[（(]\s*(?:\d+|[ivx]+)\s*[)）]", "", text)))
 
 
 # ---------------------------------------------------------------- phrase banks
@@ -180,9 +200,14 @@ class Rng:
         return self._r.choice(list(bank))
 
 
+def display_title(title: str) -> str:
+    """A title as hosts and notes show it: tags and URLs go, symbols like ^ stay."""
+    return re.sub(r"\s+", " ", re.sub(r"</?[A-Za-z][^<>]*>|https?://\S+", "", title)).strip()
+
+
 def _title_phrase(paper: Paper) -> str:
     name = paper.short_name
-    title = f"《{clean_markup(paper.title_zh).strip()}》"
+    title = f"《{display_title(paper.title_zh)}》"
     if name and name.lower() not in paper.title_zh.lower():
         return f"{title}，英文名叫{name}"
     return title
@@ -224,7 +249,7 @@ class TemplateWriter:
                                     f"星期{WEEKDAYS[d.weekday()]}。"),
             Line(speaker=a.id, text=f"今天抱抱脸的每日论文榜上一共有{n}篇论文，"
                                     f"热门领域集中在{topics}。"),
-            Line(speaker=b.id, text=f"我们会从热度最高的《{clean_markup(top.title_zh)}》聊起，"
+            Line(speaker=b.id, text=f"我们会从热度最高的《{display_title(top.title_zh)}》聊起，"
                                     + ("然后一篇一篇往下看。" if n > 1 else "今天就专心聊这一篇。")),
         ]
         return Segment(id="opening", title="开场", kind="opening", lines=lines)
@@ -245,8 +270,9 @@ class TemplateWriter:
         intro = rng.pick(_INTRO_FIRST if first else _INTRO_NEXT).format(title=title)
         lines = [Line(speaker=a.id, text=intro),
                  Line(speaker=b.id, text=rng.pick(_ASK_PROBLEM))]
-        picked = sorted({problem, method} - {""}, key=order.index)
-        explain = [shorten(speakable(x), 110 if x == method else 90) for x in picked]
+        picked = sorted({problem, method} - {""}, key=order.index) or order[:1]
+        name = paper.short_name
+        explain = [shorten(speakable(x, name), 110 if x == method else 90) for x in picked]
         explain_text = "".join(e for e in explain if len(e) > 1)
         if explain_text:
             lines.append(Line(speaker=a.id, text=explain_text))
@@ -255,16 +281,16 @@ class TemplateWriter:
             has_numbers = _numbers(best) > 0
             lines.append(Line(speaker=b.id,
                               text=rng.pick(_ASK_RESULT_NUM if has_numbers else _ASK_RESULT_PLAIN)))
-            said = shorten(speakable(best), 120)
+            said = condense(speakable(best, name), 120)
             if len(results) > 1 and _numbers(results[1]) and len(said) < 70:
-                said += shorten(speakable(results[1]), 70)
+                said += condense(speakable(results[1], name), 70)
             lines.append(Line(speaker=a.id, text=said))
         reaction = rng.pick(_REACT)
         if roles.get("release"):
             reaction += rng.pick(_RELEASE)
         lines.append(Line(speaker=b.id, text=reaction))
-        lines = [ln for ln in lines if ln.text.strip("。，")]
-        return Segment(id=f"paper-{paper.rank}", title=clean_markup(paper.title_zh).strip(),
+        lines = _merge_turns([ln for ln in lines if ln.text.strip("。，")])
+        return Segment(id=f"paper-{paper.rank}", title=display_title(paper.title_zh),
                        kind="paper", url=paper.url, lines=lines,
                        paper=PaperRef(rank=paper.rank, title_en=paper.title_en, hf_url=paper.hf_url,
                                       arxiv_url=paper.arxiv_url, arxiv_id=paper.arxiv_id))
@@ -274,12 +300,23 @@ class TemplateWriter:
         top = digest.papers[0]
         lines = [
             Line(speaker=a.id, text=f"好了，今天的{n}篇论文就聊到这里。"),
-            Line(speaker=b.id, text=f"如果只记住一件事，我会选《{clean_markup(top.title_zh)}》，"
+            Line(speaker=b.id, text=f"如果只记住一件事，我会选《{display_title(top.title_zh)}》，"
                                     "它是今天讨论最多的一篇。"),
             Line(speaker=a.id, text="每篇论文的链接和文字稿都在节目简介里。我们明天见！"),
             Line(speaker=b.id, text="明天见！"),
         ]
         return Segment(id="closing", title="结束语", kind="closing", lines=lines)
+
+
+def _merge_turns(lines: list[Line]) -> list[Line]:
+    """Join consecutive lines of one speaker so the hosts always alternate."""
+    merged: list[Line] = []
+    for line in lines:
+        if merged and merged[-1].speaker == line.speaker:
+            merged[-1] = Line(speaker=line.speaker, text=merged[-1].text + line.text)
+        else:
+            merged.append(line)
+    return merged
 
 
 def episode_title(digest: Digest) -> str:
