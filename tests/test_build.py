@@ -45,7 +45,7 @@ def test_episode_folder(built: Path) -> None:
     assert manifest["papers"] == 4 and manifest["engine"] == "offline" and manifest["writer"] == "template"
     assert manifest["bytes"] == mp3.stat().st_size
     assert abs(manifest["duration"] - decoded_duration(mp3)) < 1.0
-    assert [c["title"] for c in manifest["chapters"]][0] == "开场"
+    assert next(c["title"] for c in manifest["chapters"]) == "开场"
     assert manifest["chapters"][-1]["title"] == "结束语"
 
 

@@ -1,3 +1,4 @@
+import itertools
 import re
 from pathlib import Path
 
@@ -37,13 +38,14 @@ def test_script_properties(path: Path) -> None:
     for seg, paper in zip(script.segments[1:-1], digest.papers, strict=True):
         speakers = [line.speaker for line in seg.lines]
         assert set(speakers) == {"A", "B"}
-        assert all(a != b for a, b in zip(speakers, speakers[1:], strict=False)), "hosts alternate"
+        assert all(a != b for a, b in itertools.pairwise(speakers)), "hosts alternate"
         text = "".join(line.text for line in seg.lines)
         assert paper.title_zh in text
         # the abstract's first person never reaches the hosts (they may say 我们 about themselves)
         assert not re.search(r"本文|本研究|我们(提出|引入|设计|构建|发现|评测|展示|的)", text), text
         assert paper.abstract_zh not in text
-        spoken_from_abstract = sum(len(s) for s in re.split(r"[。！？]", paper.abstract_zh) if s and s in text)
+        pieces = re.split(r"[。！？]", paper.abstract_zh)
+        spoken_from_abstract = sum(len(s) for s in pieces if s and s in text)
         assert spoken_from_abstract < 0.8 * len(paper.abstract_zh), "abstract read verbatim"
         # the key result: numbers the abstract gives are said, and only those
         quantity = r"(?<![A-Za-z\d.\-^])\d+(?:[.,]\d+)*%?(?![A-Za-z\d])"
@@ -76,7 +78,8 @@ def test_yaml_roundtrip(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    (lambda d: d["segments"][1]["lines"][0].update(speaker="C"), r"segments\.1\.lines\.0\.speaker: unknown speaker 'C'"),
+    (lambda d: d["segments"][1]["lines"][0].update(speaker="C"),
+     r"segments\.1\.lines\.0\.speaker: unknown speaker 'C'"),
     (lambda d: d["segments"][0]["lines"][1].update(text="   "), r"segments\.0\.lines\.1\.text: .*empty"),
     (lambda d: d.pop("date"), r"date: Field required"),
 ])
