@@ -7,6 +7,7 @@ cover directories would reject.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from pathlib import Path
@@ -17,6 +18,7 @@ SIZE = 3000
 MAX_BYTES = 512 * 1024
 
 
+@functools.lru_cache(maxsize=4)
 def generate_cover(title_latin: str = "AI PAPERS DAILY", subtitle: str = "HF DAILY · ZH") -> bytes:
     """A calm gradient with a waveform and the show's Latin name, as a JPEG under 512 KB."""
     from PIL import Image, ImageDraw, ImageFont

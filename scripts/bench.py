@@ -54,7 +54,8 @@ def run_child(digest: Path, root: Path, cache: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("digest", nargs="?", type=Path, default=SEED if SEED.exists() else SAMPLE)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -88,7 +89,8 @@ def main() -> None:
     print(f"rebuild from cache   {med(warm, 'wall_s'):.1f} s "
           f"({med(warm, 'cached'):.0f} cached, {med(warm, 'synthesized'):.0f} synthesized)")
     print(f"rebuild / cold       {med(warm, 'wall_s') / med(cold, 'wall_s'):.2f}")
-    print(f"peak RSS             cold {med(cold, 'peak_rss_mb'):.0f} MB, rebuild {med(warm, 'peak_rss_mb'):.0f} MB")
+    print(f"peak RSS             cold {med(cold, 'peak_rss_mb'):.0f} MB, "
+          f"rebuild {med(warm, 'peak_rss_mb'):.0f} MB")
     print(f"build time / audio   {med(cold, 'wall_s') / (med(cold, 'audio_min') * 60):.3f}")
 
 
