@@ -12,12 +12,14 @@ mel-spectrum warp and a tape-style resample (see ``voices/default.toml``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
 import sys
 import threading
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -113,7 +115,18 @@ class _Models:
                 cls._loaded = cls()
             return cls._loaded
 
+    _announced = False
+
     def mel(self, ids: list[int], speed: float) -> np.ndarray:
+        if not _Models._announced:
+            # LiteRT prints an "XNNPACK delegate" INFO line from C++ on first use;
+            # keep it out of the user's terminal.
+            _Models._announced = True
+            with _quiet_stderr():
+                return self._mel(ids, speed)
+        return self._mel(ids, speed)
+
+    def _mel(self, ids: list[int], speed: float) -> np.ndarray:
         # A fresh interpreter per call resets the dropout RNG: the same text
         # always gives the same audio, whatever was spoken before it.
         acoustic = self.Interpreter(model_content=self.acoustic_model, num_threads=self.threads)
@@ -137,6 +150,20 @@ class _Models:
             self.vocoder.invoke()
             out = self.vocoder.get_tensor(self.vocoder.get_output_details()[0]["index"])
         return np.asarray(out[0, :, 0], dtype=np.float32)
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence native-code writes to stderr (fd 2) for the duration of the block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def warp_mel(mel: np.ndarray, factor: float) -> np.ndarray:
