@@ -10,9 +10,7 @@ the gain would push peaks over the ceiling.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import subprocess
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -292,9 +290,3 @@ def measure_ebur128(path: Path) -> float:
     if value is None:
         raise AudioError(f"ffmpeg could not measure {path}: {out.stderr[-200:]}")
     return value
-
-
-def copy_atomic(src: Path, dst: Path) -> None:
-    with tempfile.NamedTemporaryFile(dir=dst.parent, delete=False) as tmp:
-        shutil.copyfileobj(src.open("rb"), tmp)
-    Path(tmp.name).replace(dst)

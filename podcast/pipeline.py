@@ -8,6 +8,7 @@ stage modules' small read/write helpers; the CLI only parses arguments.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from .digest import read_digest
 from .errors import ConfigError, PodcastError
 from .feed import publish_feed
 from .models import Digest, Script
-from .speech import ClipCache, LineRequest, SpeechStats, get_engine, synthesize_lines
+from .speech import ClipCache, LineRequest, SpeechStats, atomic_write_bytes, get_engine, synthesize_lines
 from .writer import dump_script, get_writer, load_script, script_path
 
 ProgressFactory = Callable[[int], Callable[[bool], None]]
@@ -56,8 +57,6 @@ def write(project: Project, digest: Digest, writer_name: str | None = None) -> t
     writer = get_writer(writer_name or project.settings.writer)
     script = writer.write(digest, project.voices.hosts, project.settings.show.title)
     path = script_path(project.root, script.date)
-    from .speech import atomic_write_bytes
-
     atomic_write_bytes(path, dump_script(script).encode("utf-8"))
     return script, path
 
@@ -111,8 +110,6 @@ def speak(project: Project, script: Script, engine_name: str | None = None,
                                   host_f0, stats, source_digest)
         ep.swap_in(stage, final)
     except BaseException:
-        import shutil
-
         shutil.rmtree(stage, ignore_errors=True)
         raise
     return SpeakResult(final, manifest, stats, host_f0)

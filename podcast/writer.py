@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar, Protocol
 
@@ -359,5 +359,3 @@ def load_script(path: Path) -> Script:
         msg = err["msg"].removeprefix("Value error, ")
         raise ScriptError(path, f"{where}: {msg}" if where else msg) from exc
 
-
-WriterFactory = Callable[[], ScriptWriter]
