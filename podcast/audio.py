@@ -63,7 +63,7 @@ def assemble(
     """Lay clips on one timeline. ``cue_texts[i]`` holds (text, start, end) inside clip i."""
     if not clips:
         raise AudioError("no audio to assemble: the script has no lines")
-    rate = clips[0].sample_rate
+    rate = max(c.sample_rate for c in clips)  # engines may differ per line (fallbacks)
     parts: list[np.ndarray] = [np.zeros(int(lead_in * rate), np.float32)]
     t = lead_in
     chapters: list[ChapterMark] = []
@@ -82,14 +82,14 @@ def assemble(
                 parts.append(np.zeros(int(gap * rate), np.float32))
                 t += gap
             clip = clips[k]
-            if clip.sample_rate != rate:
-                raise AudioError(f"clip {k} has rate {clip.sample_rate}, expected {rate}")
+            samples = resample(clip.samples.astype(np.float32), clip.sample_rate, rate)
             name = script.host(line.speaker).name
             for text, start, end in cue_texts[k]:
                 cues.append(Cue(round(t + start, 3), round(t + end, 3), name, text))
-            spans.append((line.speaker, t, t + clip.duration))
-            parts.append(clip.samples.astype(np.float32))
-            t += clip.duration
+            duration = len(samples) / rate
+            spans.append((line.speaker, t, t + duration))
+            parts.append(samples)
+            t += duration
             k += 1
         chapters.append(ChapterMark(round(seg_start, 3), 0.0, seg.title, seg.url))
     parts.append(np.zeros(int(tail * rate), np.float32))

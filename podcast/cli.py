@@ -5,6 +5,8 @@
     podcast speak SCRIPT     scripts/DATE.yaml (or a date) -> episodes/DATE/
     podcast publish          episodes/ -> feed/feed.xml
     podcast demo             build the bundled sample digest
+    podcast say TEXT         show (and speak) exactly what an engine is fed
+    podcast report TARGET    turns, questions, verbatim reuse and minutes per paper
 """
 
 from __future__ import annotations
@@ -89,6 +91,12 @@ def _report(result: pipeline.SpeakResult) -> None:
     voices = ", ".join(f"{name} {f0} Hz" for name, f0 in result.host_f0.items())
     click.echo(f"         lines: {result.stats.synthesized} synthesized, {result.stats.cached} cached; "
                f"median F0: {voices}")
+    rows = m.get("segments", [])
+    papers = [r for r in rows if r["budget_minutes"] is not None]
+    if papers:
+        click.echo(f"         papers: budget {sum(r['budget_minutes'] for r in papers):.1f} min, planned "
+                   f"{sum(r['planned_minutes'] for r in papers):.1f} min, measured "
+                   f"{sum(r['actual_minutes'] for r in papers):.1f} min")
     click.echo(f"notes    {result.folder / 'notes.html'}")
 
 
@@ -182,6 +190,63 @@ def publish(out: Path) -> None:
 def demo(out: Path, engine: str | None, writer: str | None) -> None:
     """Build the bundled 4-paper sample digest, fully offline."""
     _build(SAMPLE, out, engine, writer, None)
+
+
+@main.command()
+@click.argument("text")
+@engine_option
+@voices_option
+@click.option("--host", default=None, help="Host id whose voice speaks (default: the first host).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also speak the text into this .wav or .mp3 file.")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Project root whose podcast.toml and voices/lexicon.toml apply.")
+@friendly
+def say(text: str, engine: str | None, voices: str | None, host: str | None, out_file: Path | None,
+        root: Path) -> None:
+    """Print TEXT exactly as ENGINE will be fed it; with --out, speak it too.
+
+    Use it to debug pronunciation: numbers, model names, lexicon entries
+    (voices/lexicon.toml) and polyphones, e.g.
+
+        podcast say "Qwen2.5-Math-7B 从58.8%提升到90.0%" --out test.wav
+    """
+    from .config import load_lexicon
+    from .speech import get_engine
+
+    project = pipeline.Project.open(root, voices)
+    spoken_by = get_engine(engine or project.settings.engine, load_lexicon(root))
+    fed = spoken_by.speech_text(text)
+    click.echo(fed)
+    if out_file is None:
+        return
+    if not fed:
+        raise PodcastError("nothing speakable in TEXT")
+    if out_file.suffix.lower() not in (".wav", ".mp3"):
+        raise PodcastError(f"{out_file}: --out must end in .wav or .mp3")
+    host_id = host or project.voices.hosts[0].id
+    if host_id not in {h.id for h in project.voices.hosts}:
+        raise PodcastError(f"--host {host_id!r}: the voice preset has hosts "
+                           f"{', '.join(h.id for h in project.voices.hosts)}")
+    pipeline.say(project, spoken_by, fed, host_id, out_file)
+    click.echo(f"wrote {out_file}")
+
+
+@main.command()
+@click.argument("target")
+@root_option
+@voices_option
+@friendly
+def report(target: str, out: Path, voices: str | None) -> None:
+    """Print script metrics for TARGET: a digest (.md), a script (.yaml) or a date.
+
+    Per segment: turns, questions, how much of the abstract is reused word for
+    word, and the budget, planned and (once spoken) measured minutes.
+    """
+    from .report import format_report
+
+    project = pipeline.Project.open(out, voices)
+    click.echo(format_report(pipeline.report(project, target)))
 
 
 if __name__ == "__main__":  # pragma: no cover

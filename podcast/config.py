@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError
 from .models import Host
+from .textnorm import Lexicon, LexiconError, builtin_lexicon, read_lexicon
 
 CONFIG_NAME = "podcast.toml"
 # Presets ship in the top-level voices/ folder; wheels carry a copy as podcast/_voices.
@@ -64,6 +65,14 @@ class AudioSettings(_Section):
     segment_pause: float = Field(default=0.9, ge=0, le=5)
 
 
+class ScriptSettings(_Section):
+    """Format and length of the dialogue the writer produces."""
+
+    hosts: int = Field(default=2, ge=1, le=2)  # 1 = a solo show
+    minutes_per_paper: float = Field(default=1.0, gt=0, le=10)
+    max_minutes: float = Field(default=30.0, gt=0, le=180)
+
+
 class Settings(_Section):
     """The whole configuration of one project root."""
 
@@ -71,6 +80,7 @@ class Settings(_Section):
     writer: str = "template"
     voices: str = "default"
     show: ShowSettings = ShowSettings()
+    script: ScriptSettings = ScriptSettings()
     audio: AudioSettings = AudioSettings()
 
 
@@ -122,3 +132,16 @@ def load_voices(root: Path, name: str) -> VoicePreset:
             except ValidationError as exc:
                 raise ConfigError(path, _first_error(exc)) from exc
     raise ConfigError(root / "voices" / f"{name}.toml", f"voice preset {name!r} not found")
+
+
+def load_lexicon(root: Path) -> Lexicon:
+    """The built-in pronunciation lexicon, extended by ``ROOT/voices/lexicon.toml``."""
+    path = root / "voices" / "lexicon.toml"
+    if not path.exists() or any(path.resolve() == (b / "lexicon.toml").resolve() for b in BUILTIN_VOICES):
+        return builtin_lexicon()
+    try:
+        return builtin_lexicon().merged(read_lexicon(path))
+    except LexiconError as exc:
+        raise ConfigError(path, str(exc)) from exc
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read: {exc}") from exc

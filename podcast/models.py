@@ -96,6 +96,7 @@ class Segment(_Strict):
     kind: str = Field(pattern=r"^(opening|paper|closing)$")
     url: str | None = None
     paper: PaperRef | None = None
+    budget_seconds: float | None = Field(default=None, ge=0)  # the writer's time budget
     lines: list[Line] = Field(min_length=1)
 
 

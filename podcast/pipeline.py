@@ -18,13 +18,24 @@ import numpy as np
 
 from . import audio as audio_mod
 from . import episode as ep
-from .config import Settings, VoicePreset, load_settings, load_voices
+from .config import Settings, VoicePreset, load_lexicon, load_settings, load_voices
 from .cover import generate_cover, load_cover
 from .digest import read_digest
 from .errors import ConfigError, PodcastError
 from .feed import publish_feed
+from .length import LengthPlan
 from .models import Digest, Script
-from .speech import ClipCache, LineRequest, SpeechStats, atomic_write_bytes, get_engine, synthesize_lines
+from .report import SegmentReport, segment_reports
+from .speech import (
+    ClipCache,
+    Engine,
+    LineRequest,
+    SpeechStats,
+    atomic_write_bytes,
+    engine_pace,
+    get_engine,
+    synthesize_lines,
+)
 from .writer import dump_script, get_writer, load_script, script_path
 
 ProgressFactory = Callable[[int], Callable[[bool], None]]
@@ -52,10 +63,19 @@ class SpeakResult:
     host_f0: dict[str, float] = field(default_factory=dict)
 
 
-def write(project: Project, digest: Digest, writer_name: str | None = None) -> tuple[Script, Path]:
+def length_plan(project: Project, engine_name: str | None = None) -> LengthPlan:
+    """Budgets from the settings, timed with the pace of the engine that will speak."""
+    s = project.settings
+    return LengthPlan(pace=engine_pace(engine_name or s.engine), minutes_per_paper=s.script.minutes_per_paper,
+                      max_minutes=s.script.max_minutes, turn_pause=s.audio.turn_pause)
+
+
+def write(project: Project, digest: Digest, writer_name: str | None = None,
+          engine_name: str | None = None) -> tuple[Script, Path]:
     """Digest -> scripts/DATE.yaml."""
     writer = get_writer(writer_name or project.settings.writer)
-    script = writer.write(digest, project.voices.hosts, project.settings.show.title)
+    hosts = project.voices.hosts[: project.settings.script.hosts]
+    script = writer.write(digest, hosts, project.settings.show.title, length_plan(project, engine_name))
     path = script_path(project.root, script.date)
     atomic_write_bytes(path, dump_script(script).encode("utf-8"))
     return script, path
@@ -75,7 +95,7 @@ def speak(project: Project, script: Script, engine_name: str | None = None,
           progress: ProgressFactory | None = None, source_digest: Path | None = None) -> SpeakResult:
     """Script -> episodes/DATE/ (MP3, transcripts, chapters, notes, episode.json)."""
     settings = project.settings
-    engine = get_engine(engine_name or settings.engine)
+    engine = get_engine(engine_name or settings.engine, load_lexicon(project.root))
     voices = {h.id: project.voices.voice(engine.name, h.id) for h in script.hosts}
     requests = [LineRequest(line.speaker, line.text) for seg in script.segments for line in seg.lines]
     tick = progress(len(requests)) if progress else None
@@ -92,10 +112,12 @@ def speak(project: Project, script: Script, engine_name: str | None = None,
     mastered = audio_mod.master(timeline.samples, timeline.sample_rate, settings.audio.loudness,
                                 settings.audio.true_peak, settings.audio.sample_rate)
     host_f0 = {}
+    rate = timeline.sample_rate
     for host in script.hosts:
-        mine = [c.samples for r, c in zip(requests, clips, strict=True) if r.speaker == host.id]
+        mine = [timeline.samples[int(a * rate) : int(b * rate)]
+                for speaker, a, b in timeline.line_spans if speaker == host.id]
         if mine:
-            host_f0[host.name] = round(audio_mod.median_f0(np.concatenate(mine), clips[0].sample_rate), 1)
+            host_f0[host.name] = round(audio_mod.median_f0(np.concatenate(mine), rate), 1)
 
     episodes = project.root / "episodes"
     ep.recover(episodes, script.date)
@@ -106,7 +128,7 @@ def speak(project: Project, script: Script, engine_name: str | None = None,
         guid = ep.Manifest.read(previous).data.get("guid", guid)  # GUIDs never change
     stage = ep.staging_dir(episodes, script.date)
     try:
-        manifest = _write_episode(project, script, stage, timeline, mastered, guid, engine.name,
+        manifest = _write_episode(project, script, stage, timeline, mastered, guid, engine,
                                   host_f0, stats, source_digest)
         ep.swap_in(stage, final)
     except BaseException:
@@ -116,7 +138,7 @@ def speak(project: Project, script: Script, engine_name: str | None = None,
 
 
 def _write_episode(project: Project, script: Script, stage: Path, timeline: audio_mod.Timeline,
-                   mastered: audio_mod.Mastered, guid: str, engine: str, host_f0: dict[str, float],
+                   mastered: audio_mod.Mastered, guid: str, engine: Engine, host_f0: dict[str, float],
                    stats: SpeechStats, source_digest: Path | None) -> dict[str, Any]:
     show = project.settings.show
     name = ep.audio_name(show.slug, script.date)
@@ -155,18 +177,72 @@ def _write_episode(project: Project, script: Script, stage: Path, timeline: audi
         "chapters": [{"start": c.start, "title": c.title, **({"url": c.url} if c.url else {})}
                      for c in timeline.chapters],
         "papers": script.paper_count,
-        "engine": engine,
+        "engine": engine.name,
         "writer": script.writer,
         "hosts": [{"id": h.id, "name": h.name, "median_f0_hz": host_f0.get(h.name)} for h in script.hosts],
         "loudness_lufs": round(mastered.loudness, 2),
         "true_peak_dbtp": round(mastered.true_peak, 2),
         "lines": stats.synthesized + stats.cached,
+        "segments": segment_minutes(script, timeline, LengthPlan(pace=engine.pace,
+                                                                   turn_pause=project.settings.audio.turn_pause)),
         "transcripts": {"vtt": "transcript.vtt", "srt": "transcript.srt"},
         "chapters_file": "chapters.json",
         "notes": "notes.html",
     }
     ep.write_json(stage / ep.MANIFEST, manifest)
     return manifest
+
+
+def segment_minutes(script: Script, timeline: audio_mod.Timeline, plan: LengthPlan) -> list[dict[str, Any]]:
+    """Budget, planned (estimated from the text) and measured minutes per segment."""
+    rows = []
+    for seg, chapter in zip(script.segments, timeline.chapters, strict=True):
+        rows.append({
+            "id": seg.id,
+            "budget_minutes": round(seg.budget_seconds / 60, 2) if seg.budget_seconds is not None else None,
+            "planned_minutes": round(plan.lines_seconds([line.text for line in seg.lines]) / 60, 2),
+            "actual_minutes": round((chapter.end - chapter.start) / 60, 2),
+        })
+    return rows
+
+
+def say(project: Project, engine: Engine, fed: str, host_id: str, path: Path) -> None:
+    """Speak already-normalised text with one host's voice into a WAV or MP3 file."""
+    clip = engine.synthesize(fed, project.voices.voice(engine.name, host_id))
+    audio = project.settings.audio
+    mastered = audio_mod.master(clip.samples, clip.sample_rate, audio.loudness, audio.true_peak,
+                                audio.sample_rate)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".mp3":
+        audio_mod.encode_mp3(mastered.samples, mastered.sample_rate, path, audio.bitrate)
+    else:
+        import io
+
+        from scipy.io import wavfile
+
+        buf = io.BytesIO()
+        wavfile.write(buf, mastered.sample_rate, (np.clip(mastered.samples, -1, 1) * 32767).astype(np.int16))
+        atomic_write_bytes(path, buf.getvalue())
+
+
+def report(project: Project, target: str) -> list[SegmentReport]:
+    """Metrics for a digest (scripted in memory), a script path, or a date."""
+    digest: Digest | None = None
+    if target.endswith(".md"):
+        digest = read_digest(Path(target))
+        writer = get_writer(project.settings.writer)
+        hosts = project.voices.hosts[: project.settings.script.hosts]
+        script = writer.write(digest, hosts, project.settings.show.title, length_plan(project))
+    else:
+        script = load_script(resolve_script(project, target))
+    folder = project.root / "episodes" / script.date.isoformat()
+    if digest is None and (folder / "source.md").exists():
+        digest = read_digest(folder / "source.md")
+    actual = None
+    if (folder / ep.MANIFEST).exists():
+        rows = ep.Manifest.read(folder / ep.MANIFEST).data.get("segments", [])
+        actual = {r["id"]: r["actual_minutes"] * 60 for r in rows}
+    return segment_reports(script, digest, length_plan(project), actual)
 
 
 def publish(project: Project) -> Path:
@@ -185,7 +261,7 @@ class BuildResult:
 def build(project: Project, digest_path: Path, engine: str | None = None, writer: str | None = None,
           progress: ProgressFactory | None = None) -> BuildResult:
     digest = read_digest(digest_path)
-    _, path = write(project, digest, writer)
+    _, path = write(project, digest, writer, engine)
     spoken = speak(project, load_script(path), engine, progress, source_digest=digest_path)
     return BuildResult(digest, path, spoken, publish(project))
 

@@ -6,13 +6,21 @@ and links, read numbers the way a host would, and turn English into Chinese
 sounds (a glossary first, letter names for acronyms, a syllable
 transliteration for the rest). Display text in scripts and transcripts is never
 changed; this is applied only on the way into an engine.
+
+Engines that read English (edge-tts) keep Latin words but still get numbers,
+versions and sizes written the way a Chinese host says them. A pronunciation
+lexicon (``voices/lexicon.toml``, extendable per project) holds abbreviations,
+Chinese sounds for names, and pinyin for polyphonic words.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 DIGITS = "零一二三四五六七八九"
 _SMALL_UNITS = ("", "十", "百", "千")
@@ -24,23 +32,6 @@ LETTERS: Mapping[str, str] = {
     "H": "艾尺", "I": "艾", "J": "杰", "K": "开", "L": "艾勒", "M": "艾姆", "N": "恩",
     "O": "欧", "P": "披", "Q": "丘", "R": "阿", "S": "艾斯", "T": "踢", "U": "优",
     "V": "维", "W": "达不溜", "X": "艾克斯", "Y": "歪", "Z": "贼",
-}
-
-# Names and words that are better said the way Chinese listeners know them.
-GLOSSARY: Mapping[str, str] = {
-    "hugging face": "抱抱脸", "huggingface": "抱抱脸", "openai": "欧喷爱", "google": "谷歌",
-    "microsoft": "微软", "deepseek": "深度求索", "qwen": "千问", "llama": "拉玛",
-    "meta": "梅塔", "nvidia": "英伟达", "github": "吉特哈布", "arxiv": "阿卡夫",
-    "transformer": "传思佛摩", "transformers": "传思佛摩", "diffusion": "迪菲由神",
-    "agent": "艾真特", "agents": "艾真特", "chatgpt": "恰特吉披踢", "claude": "克劳德",
-    "gemini": "杰米奈", "mistral": "米斯特拉尔", "kimi": "基米", "minimax": "迷你麦克斯",
-    "benchmark": "本驰马克", "token": "托肯", "tokens": "托肯", "prompt": "普朗普特",
-    "math": "麦斯", "star": "斯达", "search": "瑟驰", "chain": "千恩", "of": "欧夫",
-    "thought": "搜特", "data": "代塔", "code": "扣德", "coder": "扣德", "vision": "维神",
-    "video": "维迪欧", "world": "沃德", "mini": "迷你", "pro": "普若", "preview": "普瑞维优",
-    "instruct": "因斯追克特", "base": "贝斯", "chat": "恰特", "the": "德", "and": "安德",
-    "python": "派森", "web": "外波", "net": "奈特", "lab": "莱博", "bench": "本驰",
-    "kernels": "科诺斯", "phi": "菲", "kernel": "科诺", "o1": "欧一", "o3": "欧三", "r1": "阿一",
 }
 
 _CONSONANT_ROWS: Mapping[str, str] = {
@@ -174,11 +165,78 @@ def transliterate(word: str) -> str:
     return "".join(out)
 
 
-def english_to_speech(token: str, glossary: Mapping[str, str] = GLOSSARY) -> str:
-    """Say one Latin token: glossary, then acronym spelling, then transliteration."""
+
+@dataclass(frozen=True)
+class Lexicon:
+    """How terms are spoken: ``terms`` for every engine, ``sounds`` for engines
+    without Latin letters, ``pinyin`` readings for engines that take pinyin.
+    Keys are stored lower-case; matching is case-insensitive."""
+
+    terms: Mapping[str, str] = field(default_factory=dict)
+    sounds: Mapping[str, str] = field(default_factory=dict)
+    pinyin: Mapping[str, str] = field(default_factory=dict)
+
+    def merged(self, other: Lexicon) -> Lexicon:
+        return Lexicon({**self.terms, **other.terms}, {**self.sounds, **other.sounds},
+                       {**self.pinyin, **other.pinyin})
+
+
+_PINYIN_SYLLABLE = re.compile(r"[a-zü]+[1-5]")
+
+
+class LexiconError(ValueError):
+    """A bad lexicon entry; the message names the table and key."""
+
+
+def read_lexicon(path: Path) -> Lexicon:
+    """Parse one lexicon file. Raises ``LexiconError`` naming the table and key."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise LexiconError(f"invalid TOML: {exc}") from exc
+    unknown = set(data) - {"terms", "sounds", "pinyin"}
+    if unknown:
+        raise LexiconError(f"unknown table [{sorted(unknown)[0]}] (use terms, sounds or pinyin)")
+    tables: dict[str, dict[str, str]] = {}
+    for table in ("terms", "sounds", "pinyin"):
+        entries = data.get(table, {})
+        if not isinstance(entries, dict):
+            raise LexiconError(f"[{table}] must be a table of \"term\" = \"spoken\" entries")
+        out: dict[str, str] = {}
+        for key, value in entries.items():
+            if not isinstance(value, str) or not value.strip():
+                raise LexiconError(f"{table}.{key}: must be a non-empty string")
+            if table == "pinyin":
+                syllables = value.split()
+                if not all(_PINYIN_SYLLABLE.fullmatch(x) for x in syllables):
+                    raise LexiconError(f"pinyin.{key}: {value!r} is not tone-numbered pinyin like 'chong2'")
+                if len(syllables) != len(key) or not all(_is_han(c) for c in key):
+                    raise LexiconError(f"pinyin.{key}: give one syllable per Chinese character")
+            out[key.lower()] = value.strip()
+        tables[table] = out
+    return Lexicon(**tables)
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+@lru_cache(maxsize=1)
+def builtin_lexicon() -> Lexicon:
+    """The lexicon shipped in ``voices/lexicon.toml`` (or its copy in the wheel)."""
+    here = Path(__file__).parent
+    for folder in (here.parent / "voices", here / "_voices"):
+        if (folder / "lexicon.toml").exists():
+            return read_lexicon(folder / "lexicon.toml")
+    return Lexicon()
+
+
+def english_to_speech(token: str, sounds: Mapping[str, str]) -> str:
+    """Say one Latin token: lexicon sounds, then acronym spelling, then transliteration."""
     low = token.lower()
-    if low in glossary:
-        return glossary[low]
+    if low in sounds:
+        return sounds[low]
     letters = re.sub(r"[^A-Za-z]", "", token)
     if not letters:
         return ""
@@ -188,28 +246,71 @@ def english_to_speech(token: str, glossary: Mapping[str, str] = GLOSSARY) -> str
     # CamelCase words such as "VideoRAG": speak each part on its own.
     parts = re.findall(r"[A-Z]{2,}(?=[A-Z][a-z]|$)|[A-Z]?[a-z]+|[A-Z]+", letters)
     if len(parts) > 1:
-        return "".join(english_to_speech(p, glossary) for p in parts)
+        return "".join(english_to_speech(p, sounds) for p in parts)
     return transliterate(letters)
 
 
 @dataclass(frozen=True)
 class SpeechProfile:
-    """What one engine can say. ``latin`` False means Latin letters must be rewritten."""
+    """What one engine can say.
+
+    ``latin`` False means Latin letters must become Chinese sounds; ``pinyin``
+    True means the engine accepts ``字{zi4}`` reading marks for polyphones.
+    """
 
     latin: bool = False
-    pause_marks: str = "、，。！？"
-    glossary: Mapping[str, str] = field(default_factory=lambda: dict(GLOSSARY))
+    pinyin: bool = False
+    lexicon: Lexicon = field(default_factory=builtin_lexicon)
 
 
 _NUMBER = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_SCALE = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+_UNITS: Mapping[str, str] = {
+    "khz": "千赫兹", "hz": "赫兹", "ghz": "吉赫兹", "ms": "毫秒", "fps": "帧每秒", "db": "分贝",
+    "gb": "G", "tb": "T", "mb": "兆", "px": "像素", "°c": "摄氏度", "h": "小时", "min": "分钟",
+}
+_SIZE_CONTEXT = r"(?=\s*(?:个)?(?:参数|规模|量级|级别|条|token|托肯))"
+
+
+def scaled_to_chinese(value: float) -> str:
+    """Say a large quantity with 万 and 亿 (7e9 -> 七十亿, 1.5e6 -> 一百五十万)."""
+    if value == int(value) and value < 1e12:
+        return int_to_chinese(int(value))
+    for unit, size in (("万亿", 1e12), ("亿", 1e8), ("万", 1e4)):
+        if value >= size:
+            head = _trim_number(value / size)
+            return ("两" if head == "二" else head) + unit
+    return _trim_number(value)
+
+
+def _trim_number(value: float) -> str:
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return number_to_chinese(text)
+
+
+def _scale(m: re.Match[str]) -> str:
+    return scaled_to_chinese(float(m[1].replace(",", "")) * _SCALE[m[2].lower()])
+
+
+def _unit(m: re.Match[str]) -> str:
+    return number_to_chinese(m[1]) + _UNITS[m[2].lower()]
+
+
 _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    # 2025年 -> 二零二五年 ; 2025-01-09 -> 二零二五年一月九日
+    # 2025-01-09 -> 二零二五年一月九日 ; 2025年 -> 二零二五年
     (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
      lambda m: f"{digits_to_chinese(m[1])}年{int_to_chinese(int(m[2]))}月{int_to_chinese(int(m[3]))}日"),
-    (re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?=年)"), lambda m: digits_to_chinese(m[1])),
+    (re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)\s*[-~～到至]\s*(1[89]\d\d|20\d\d)(?=\s*年)"),
+     lambda m: f"{digits_to_chinese(m[1])}到{digits_to_chinese(m[2])}"),
+    (re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?=\s*年)"), lambda m: digits_to_chinese(m[1])),
+    # a year after a name (AIME 2024, CVPR 2025) is read digit by digit
+    (re.compile(r"(?<=[A-Za-z])(\s*)(19\d\d|20\d\d)(?![\d.%])"), lambda m: m[1] + digits_to_chinese(m[2])),
     # arXiv ids are read digit by digit
     (re.compile(r"(?<![\d.])(\d{4})\.(\d{4,5})(?![\d.])"),
      lambda m: f"{digits_to_chinese(m[1])}点{digits_to_chinese(m[2])}"),
+    # money: $5 / $1.2M / US$300
+    (re.compile(rf"(?:US)?\$\s*({_NUMBER})\s*([kKmMbB])(?![A-Za-z])"), lambda m: _scale(m) + "美元"),
+    (re.compile(rf"(?:US)?\$\s*({_NUMBER})"), lambda m: number_to_chinese(m[1]) + "美元"),
     # +4.5% / 58.8% / 3-5%
     (re.compile(rf"[+＋]?({_NUMBER})\s*[%％]"), lambda m: "百分之" + number_to_chinese(m[1])),
     (re.compile(rf"({_NUMBER})\s*[-~～到至]\s*(?=百分之)"), lambda m: number_to_chinese(m[1]) + "到"),
@@ -219,62 +320,98 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     # 3:4 -> 三比四
     (re.compile(r"(?<![\d:])(\d+)\s*[:：]\s*(\d+)(?![\d:])"),
      lambda m: f"{number_to_chinese(m[1])}比{number_to_chinese(m[2])}"),
-    # 747k / 1.5M / 7B parameters
-    (re.compile(rf"({_NUMBER})\s*[kK](?![A-Za-z])"),
-     lambda m: number_to_chinese(str(round(float(m[1].replace(",", "")) * 1000)))),
-    (re.compile(rf"({_NUMBER})\s*[mM](?![A-Za-z])"), lambda m: number_to_chinese(m[1]) + "百万"),
-    (re.compile(rf"({_NUMBER})\s*[xX×](?![A-Za-z])"), lambda m: number_to_chinese(m[1]) + "倍"),
-    # 10 to 20 ranges
+    # 70B 参数 -> 七百亿参数 ; 1M tokens -> 一百万 ; 747k -> 七十四万七千
+    (re.compile(rf"(?<![A-Za-z\d.])({_NUMBER})\s*([BbTt])" + _SIZE_CONTEXT), _scale),
+    (re.compile(rf"(?<![A-Za-z])({_NUMBER})\s*([kKmM])(?![A-Za-z])"), _scale),
+    # 12.5Hz, 200ms, 30fps
+    (re.compile(rf"({_NUMBER})\s*(kHz|GHz|Hz|ms|fps|dB|GB|TB|MB|px|°C|h|min)(?![A-Za-z])", re.I), _unit),
+    # 8x / 2.3× -> 八倍
+    (re.compile(rf"({_NUMBER})\s*[xX×](?![A-Za-z\d])"), lambda m: number_to_chinese(m[1]) + "倍"),
+    # 8x7B -> 八乘七B
+    (re.compile(r"(\d+)\s*[xX×]\s*(?=\d)"), lambda m: number_to_chinese(m[1]) + "乘"),
+    # 10-20 ranges
     (re.compile(rf"({_NUMBER})\s*[-~～]\s*({_NUMBER})"),
      lambda m: f"{number_to_chinese(m[1])}到{number_to_chinese(m[2])}"),
-    (re.compile(r"v(\d+(?:\.\d+)*)", re.I),
+    (re.compile(r"\bv(\d+(?:\.\d+)*)", re.I),
      lambda m: "V" + "点".join(number_to_chinese(p) for p in m[1].split("."))),
 ]
+_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9.]*(?:-[A-Za-z0-9.]+)+")
 _PLAIN_NUMBER = re.compile(rf"[+＋]?({_NUMBER})")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3]")
 
 
-def _glossary_phrases(text: str, glossary: Mapping[str, str]) -> str:
-    """Replace multi-word glossary entries ("Hugging Face") before tokenising."""
-    for key, value in glossary.items():
-        if " " in key:
-            text = re.sub(r"(?<![A-Za-z])" + re.escape(key).replace(r"\ ", r"\s+") + r"(?![A-Za-z])",
-                          value, text, flags=re.I)
+def _replace_terms(text: str, table: Mapping[str, str]) -> str:
+    """Replace lexicon keys (longest first) where they stand as whole words."""
+    for key in sorted(table, key=len, reverse=True):
+        if key.lower() not in text.lower():
+            continue
+        pattern = re.escape(key).replace(r"\ ", r"\s+")
+        head = r"(?<![A-Za-z0-9])" if key[0].isalnum() else ""
+        tail = r"(?![A-Za-z0-9])" if key[-1].isalnum() else ""
+        text = re.sub(head + pattern + tail, lambda _m, v=table[key]: v, text, flags=re.I)
+    return text
+
+
+def _mark_pinyin(text: str, readings: Mapping[str, str]) -> str:
+    """Append ``{pinyin}`` after lexicon words: 重排序 -> 重排序{chong2 pai2 xu4}."""
+    for word in sorted(readings, key=len, reverse=True):
+        text = re.sub(rf"{re.escape(word)}(?!\{{)", lambda m, w=word: f"{m[0]}{{{readings[w]}}}", text)
     return text
 
 
 def clean_markup(text: str) -> str:
-    """Strip what no engine should read: URLs, tags like <think>, LaTeX, markdown."""
+    """Strip what no engine should read: URLs, tags like <think>, LaTeX, markdown, emoji."""
     text = _URL.sub(" ", text)
     text = _THINK.sub(" ", text)
+    text = _EMOJI.sub("", text)
     text = text.replace("\\%", "%").replace("\\&", "和").replace("\\_", " ")
     text = _LATEX_CMD_ARG.sub(r"\1", text)
     text = _LATEX_CMD.sub(" ", text)
-    text = _MARKDOWN.sub(" ", text)
-    return text
+    money = re.sub(r"\$(?=\s*\d)", "\x01", text)  # keep $5, drop $x$ math
+    return _MARKDOWN.sub(" ", money).replace("\x01", "$")
 
 
 def to_speech(text: str, profile: SpeechProfile | None = None) -> str:
-    """Normalise display ``text`` into what the engine described by ``profile`` can say."""
+    """Normalise display ``text`` into what the engine described by ``profile`` can say.
+
+    Returns "" when nothing speakable is left (a line of only punctuation).
+    """
     profile = profile or SpeechProfile()
+    lex = profile.lexicon
     text = clean_markup(text)
+    text = _replace_terms(text, lex.terms)
     text = text.replace("&", "和")
-    text = _glossary_phrases(text, profile.glossary)
-    # hyphens inside names (GPT-4o, SWE-Fixer) are not pauses
-    text = re.sub(r"(?<=[A-Za-z0-9])-(?=[A-Za-z])|(?<=[A-Za-z])-(?=[0-9])", " ", text)
+    if not profile.latin:
+        # whole names with digits or hyphens ("SWE-bench") before hyphens are split
+        text = _replace_terms(text, {k: v for k, v in lex.sounds.items() if not k.isalpha()})
+    # hyphens inside names (GPT-4o, Llama-3.1-8B, SWE-Fixer) are not pauses or ranges
+    text = _NAME.sub(lambda m: m[0].replace("-", " "), text)
+    text = re.sub(r"(?<=[\u4e00-\u9fff])-(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])-(?=[\u4e00-\u9fff])", "", text)
     for pattern, repl in _RULES:
         text = pattern.sub(repl, text)
     # A model name like Qwen2.5-Math-7B: split digits from letters before reading.
     text = re.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", text)
     text = _PLAIN_NUMBER.sub(lambda m: number_to_chinese(m[1]), text)
     if not profile.latin:
-        text = _LATIN.sub(lambda m: english_to_speech(m.group(0), profile.glossary), text)
+        text = _LATIN.sub(lambda m: english_to_speech(m.group(0), lex.sounds), text)
+    text = _punctuate(text, profile.latin)
+    if profile.pinyin and lex.pinyin:
+        text = _mark_pinyin(text, lex.pinyin)
+    return text if any(_is_han(c) or c.isalnum() for c in text) else ""
+
+
+def _punctuate(text: str, latin: bool) -> str:
+    """Leave only the pauses engines honour (，。！？、) and no runs of them."""
     text = _SENTENCE_END.sub("。", text)
     text = _BRACKETS.sub("，", text)
     text = _PUNCT_TO_COMMA.sub("，", text)
     text = text.replace(",", "，").replace("!", "！").replace("?", "？").replace(".", "，")
-    text = re.sub(r"\s+", "" if not profile.latin else " ", text)
-    # collapse runs of pauses and leading pauses
+    if latin:
+        text = re.sub(r"\s+", " ", text)
+        text = re.sub(r"(?<![A-Za-z]) | (?![A-Za-z])", "", text)  # spaces only between Latin words
+    else:
+        text = re.sub(r"\s+", "", text)
     text = re.sub(r"[，、]+([。！？])", r"\1", text)
     text = re.sub(r"([，、。！？])[，、]+", r"\1", text)
     text = re.sub(r"([。！？])[。！？]+", r"\1", text)
@@ -298,3 +435,19 @@ def split_sentences(text: str, marks: str = "。！？", max_chars: int = 60) ->
         if chunk.strip("，、。！？ "):
             out.append(chunk)
     return out
+
+
+def iter_pinyin_marks(text: str) -> Iterable[tuple[str, list[str] | None]]:
+    """Split ``重排序{chong2 pai2 xu4}好`` into ("重排序", [...]) and ("好", None) pieces."""
+    pos = 0
+    for m in re.finditer(r"\{([a-zü1-5 ]+)\}", text):
+        syllables = m[1].split()
+        head = text[pos : m.start()]
+        k = len(syllables)
+        if k <= len(head):
+            if head[:-k]:
+                yield head[:-k], None
+            yield head[-k:], syllables
+        pos = m.end()
+    if text[pos:]:
+        yield text[pos:], None

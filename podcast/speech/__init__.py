@@ -24,6 +24,8 @@ from platformdirs import user_cache_dir
 from scipy.io import wavfile
 
 from ..errors import PodcastError
+from ..length import OFFLINE_PACE, Pace
+from ..textnorm import Lexicon
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Engine(Protocol):
     revision: ClassVar[str]
     needs_network: ClassVar[bool]
     word_timings: ClassVar[bool]
+    pace: ClassVar[Pace]  # how fast it speaks, for length planning
 
     def speech_text(self, text: str) -> str:
         """The normalised text this engine is fed for display ``text``."""
@@ -65,23 +68,34 @@ class Engine(Protocol):
         ...
 
 
-ENGINES: dict[str, Callable[[], Engine]] = {}
+EngineFactory = Callable[[Lexicon | None], Engine]
+ENGINES: dict[str, EngineFactory] = {}
 
 
-def register_engine(factory: Callable[[], Engine]) -> Callable[[], Engine]:
+def register_engine(factory: EngineFactory) -> EngineFactory:
     ENGINES[factory.name] = factory  # type: ignore[attr-defined]
     return factory
 
 
-def get_engine(name: str) -> Engine:
+def engine_pace(name: str) -> Pace:
+    """An engine's speaking pace without constructing it (the writer plans with it)."""
+    from . import offline  # noqa: F401  (registers the built-in engines)
+
+    factory = ENGINES.get(name)
+    return getattr(factory, "pace", OFFLINE_PACE)
+
+
+def get_engine(name: str, lexicon: Lexicon | None = None) -> Engine:
+    """Construct engine ``name``; ``lexicon`` overrides the built-in pronunciation lexicon."""
     from . import offline  # noqa: F401  (registers the built-in engines)
 
     try:
-        return ENGINES[name]()
+        factory = ENGINES[name]
     except KeyError:
         raise PodcastError(
             f"unknown speech engine {name!r}; available: {', '.join(sorted(ENGINES))}"
         ) from None
+    return factory(lexicon)
 
 
 def cache_root() -> Path:
@@ -145,6 +159,9 @@ class ClipCache:
         atomic_write_bytes(meta, json.dumps(info, ensure_ascii=False).encode())
 
 
+SILENT_LINE_RATE = 24000
+
+
 @dataclass(frozen=True)
 class LineRequest:
     """One line to speak: who speaks it and the display text."""
@@ -181,6 +198,12 @@ def synthesize_lines(
     for line in lines:
         voice = voices.get(line.speaker, {})
         text = engine.speech_text(line.text)
+        if not text:
+            # nothing speakable (a line of only punctuation): a short breath, not an engine error
+            clips.append(Clip(np.zeros(SILENT_LINE_RATE // 4, np.float32), SILENT_LINE_RATE))
+            if on_progress:
+                on_progress(True)
+            continue
         key = cache.key(engine, voice, text)
         clip = cache.get(key)
         was_cached = clip is not None
