@@ -56,7 +56,7 @@ _URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+=%]+", re.I)
 _THINK = re.compile(r"</?\s*[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
 _LATEX_CMD_ARG = re.compile(r"\\(?:textbf|textit|emph|text|mathrm|mathbf|texttt|underline)\{([^{}]*)\}")
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+\*?")
-_MARKDOWN = re.compile(r"[*_`#>|~\[\]{}$^\\]")
+_MARKDOWN = re.compile(r"[*_`#>|\[\]{}$^\\]")
 _BRACKETS = re.compile(r"[（(【\[「『《<〈“”\"'‘’)）】\]」』》>〉]")
 _PUNCT_TO_COMMA = re.compile(r"[；;：:—–…·\-~/／]+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
@@ -89,6 +89,7 @@ def int_to_chinese(n: int, *, two_for_leading_two: bool = True) -> str:
         out = out[1:]
     if two_for_leading_two:
         out = re.sub(r"^二(?=[百千万亿])", "两", out)
+        out = out.replace("二千", "两千")
     return out
 
 
@@ -313,7 +314,7 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(rf"(?:US)?\$\s*({_NUMBER})"), lambda m: number_to_chinese(m[1]) + "美元"),
     # +4.5% / 58.8% / 3-5%
     (re.compile(rf"[+＋]?({_NUMBER})\s*[%％]"), lambda m: "百分之" + number_to_chinese(m[1])),
-    (re.compile(rf"({_NUMBER})\s*[-~～到至]\s*(?=百分之)"), lambda m: number_to_chinese(m[1]) + "到"),
+    (re.compile(rf"({_NUMBER})\s*[-~～到至]\s*(?=百分之)"), lambda m: "百分之" + number_to_chinese(m[1]) + "到"),
     # 8/15 -> 十五分之八
     (re.compile(r"(?<![\d/])(\d+)\s*/\s*(\d+)(?![\d/])"),
      lambda m: f"{number_to_chinese(m[2])}分之{number_to_chinese(m[1])}"),

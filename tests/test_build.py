@@ -202,7 +202,53 @@ def test_unknown_engine(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "unknown speech engine 'nope'" in result.output
 
 
-@pytest.mark.parametrize("command", ["build", "write", "speak", "publish", "demo"])
+@pytest.mark.parametrize("command", ["build", "write", "speak", "publish", "demo", "say", "report"])
 def test_help(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0 and "--out" in result.output
+
+
+def test_planned_and_measured_minutes(built: Path) -> None:
+    manifest, _ = episode(built)
+    rows = {r["id"]: r for r in manifest["segments"]}
+    assert list(rows) == ["opening", "paper-1", "paper-2", "paper-3", "paper-4", "closing"]
+    papers = [rows[f"paper-{i}"] for i in range(1, 5)]
+    budgets = [r["budget_minutes"] for r in papers]
+    assert budgets == sorted(budgets, reverse=True)  # higher-ranked papers get more time
+    for r in manifest["segments"]:
+        # the estimate from character counts holds against the real audio
+        assert abs(r["planned_minutes"] - r["actual_minutes"]) <= 0.15 * r["actual_minutes"] + 0.05, r
+    chapters = [c["start"] for c in manifest["chapters"]] + [manifest["duration"]]
+    assert sum(r["actual_minutes"] for r in manifest["segments"]) * 60 == pytest.approx(chapters[-1], abs=3)
+
+
+def test_report_command(built: Path) -> None:
+    result = CliRunner().invoke(main, ["report", DATE, "--out", str(built)])
+    assert result.exit_code == 0, result.output
+    rows = [ln.split() for ln in result.output.splitlines() if ln.startswith("paper-")]
+    assert len(rows) == 4
+    for row in rows:
+        turns, questions, verbatim, _budget, _planned, actual = row[1:7]
+        assert int(turns) >= 4 and int(questions) >= 1 and int(verbatim.rstrip("%")) <= 50
+        assert float(actual) > 0
+    source = str(DATA / "2026-03-02_daily_paper.md")
+    digest = CliRunner().invoke(main, ["report", source, "--out", str(built)])
+    assert digest.exit_code == 0 and digest.output.count("paper-") == 3
+
+
+def test_solo_show_and_punctuation_only_line(tmp_path: Path) -> None:
+    (tmp_path / "podcast.toml").write_text("[script]\nhosts = 1\nminutes_per_paper = 0.5\n", "utf-8")
+    source = str(DATA / "2026-03-02_daily_paper.md")
+    result = CliRunner().invoke(main, ["write", source, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "scripts" / "2026-03-02.yaml"
+    data = yaml.safe_load(path.read_text("utf-8"))
+    assert [h["id"] for h in data["hosts"]] == ["A"]
+    data["segments"][0]["lines"].append({"speaker": "A", "text": "……"})  # edge-tts fails on these
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    result = CliRunner().invoke(main, ["speak", "2026-03-02", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    manifest, _ = episode(tmp_path, "2026-03-02")
+    assert [h["name"] for h in manifest["hosts"]] == ["林溪"]
+    vtt = (tmp_path / "episodes" / "2026-03-02" / "transcript.vtt").read_text("utf-8")
+    assert "<v 周舟>" not in vtt and "<v 林溪>" in vtt

@@ -1,33 +1,88 @@
 import re
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from scipy.io import wavfile
 
-from podcast.textnorm import int_to_chinese, split_sentences, to_speech
+from podcast.cli import main
+from podcast.config import load_lexicon
+from podcast.errors import ConfigError
+from podcast.speech import get_engine
+from podcast.speech.offline import _ids, _Models
+from podcast.textnorm import SpeechProfile, int_to_chinese, split_sentences, to_speech
+
+LATIN = SpeechProfile(latin=True)
 
 
 @pytest.mark.parametrize(("n", "spoken"), [
     (0, "零"), (10, "十"), (13, "十三"), (105, "一百零五"), (1050, "一千零五十"),
     (20000, "两万"), (1_000_000, "一百万"), (100_000_006, "一亿零六"), (747_000, "七十四万七千"),
+    (2025, "两千零二十五"), (10_010, "一万零一十"), (300_000_000, "三亿"),
 ])
 def test_integers(n: int, spoken: str) -> None:
     assert int_to_chinese(n) == spoken
 
 
 @pytest.mark.parametrize(("text", "spoken"), [
+    # years are read digit by digit, quantities as numbers
+    ("2025年发布", "二零二五年发布"),
+    ("1998年", "一九九八年"),
+    ("在2023-2024年间", "在二零二三到二零二四年间"),
+    ("2025-01-09发布", "二零二五年一月九日发布"),
+    ("AIME 2024上", "艾姆二零二四上"),
+    ("共2025个样本", "共两千零二十五个样本"),
+    # quantities and money
+    ("共1,000,000美元", "共一百万美元"),
+    ("成本$5", "成本五美元"),
+    ("融资$1.2M", "融资一百二十万美元"),
+    ("12,500条数据", "一万两千五百条数据"),
+    # decimals and percentages
     ("从58.8%提高到90%", "从百分之五十八点八提高到百分之九十"),
     ("高出+4.5%", "高出百分之四点五"),
-    ("2025年发布", "二零二五年发布"),
-    ("共1,000,000美元", "共一百万美元"),
-    ("解决了(8/15)的问题", "解决了，十五分之八，的问题"),
-    ("比例3:4", "比例三比四"),
-    ("快2.3倍", "快二点三倍"),
-    ("第3名", "第三名"),
-    ("747k个问题", "七十四万七千个问题"),
+    ("准确率0.5%", "准确率百分之零点五"),
+    ("提升3-5%", "提升百分之三到百分之五"),
     ("耗时0.7秒", "耗时零点七秒"),
+    # ranges, ratios, fractions, multipliers, ordinals
     ("10-20个样本", "十到二十个样本"),
+    ("3~5轮", "三到五轮"),
+    ("比例3:4", "比例三比四"),
+    ("解决了(8/15)的问题", "解决了，十五分之八，的问题"),
+    ("快2.3倍", "快二点三倍"),
+    ("加速8x", "加速八倍"),
+    ("第3名", "第三名"),
+    ("排名第12", "排名第十二"),
+    # units and scales
+    ("747k个问题", "七十四万七千个问题"),
+    ("1M token的上下文", "一百万托肯的上下文"),
+    ("70B 参数", "七百亿参数"),
+    ("1.5B参数", "十五亿参数"),
+    ("2T tokens", "两万亿托肯"),
+    ("采样率12.5Hz", "采样率十二点五赫兹"),
+    ("上采样到48 kHz", "上采样到四十八千赫兹"),
+    ("延迟200ms", "延迟两百毫秒"),
+    ("以30fps运行", "以三十帧每秒运行"),
+    ("80GB显存", "八十吉显存"),
 ])
-def test_numbers(text: str, spoken: str) -> None:
+def test_numbers_by_context(text: str, spoken: str) -> None:
     assert to_speech(text) == spoken
+
+
+@pytest.mark.parametrize(("text", "offline", "latin"), [
+    ("Qwen2.5-Math-7B", "千问二点五麦斯七必", "Qwen二点五Math七B"),
+    ("GPT-4o", "吉披踢四欧", "GPT四o"),
+    ("o1-preview", "欧一普瑞维优", "o一preview"),
+    ("Claude 3.5 Sonnet", "克劳德三点五索内特", "Claude三点五Sonnet"),
+    ("SWE-bench Verified", "斯维本驰维瑞法艾德", "SWE bench Verified"),
+    ("Llama-3.1-8B-Instruct", "拉玛三点一八必因斯追克特", "Llama三点一八B Instruct"),
+    ("DeepSeek-R1", "深度求索阿一", "DeepSeek R一"),
+    ("Phi3-mini-3.8B", "菲三迷你三点八必", "Phi三mini三点八B"),
+    ("8x7B的MoE", "八乘七必的艾姆欧伊", "八乘七B的MoE"),
+    ("v1.2版本", "维一点二版本", "V一点二版本"),
+])
+def test_model_and_benchmark_names(text: str, offline: str, latin: str) -> None:
+    assert to_speech(text) == offline
+    assert to_speech(text, LATIN) == latin
 
 
 @pytest.mark.parametrize("text", [
@@ -35,23 +90,75 @@ def test_numbers(text: str, spoken: str) -> None:
     "我们在 Hugging Face 上发布了 VideoRAG",
     "GPT-4o、LLM 与 SWE-Fixer",
     "rStar-Math 使用 MCTS",
+    "基于Transformer的RLHF和MoE",
+    "Search-o1在GPQA上优于QwQ-32B-Preview",
 ])
-def test_no_latin_reaches_the_offline_engine(text: str) -> None:
+def test_no_latin_reaches_the_offline_engine_and_nothing_is_dropped(text: str) -> None:
     spoken = to_speech(text)
     assert not re.search(r"[A-Za-z0-9]", spoken), spoken
-    assert len(spoken) >= len(re.sub(r"[A-Za-z0-9\s.\-]", "", text))  # nothing was silently dropped
+    for word in re.findall(r"[A-Za-z]+", text):  # every Latin word became some sound
+        assert to_speech(f"前{word}后") != "前后", word
 
 
-def test_known_terms() -> None:
+def test_lexicon_terms() -> None:
     assert to_speech("Hugging Face") == "抱抱脸"
-    assert to_speech("Qwen2.5") == "千问二点五"
     assert to_speech("LLM") == "艾勒艾勒艾姆"
+    assert to_speech("Transformer") == "传思佛摩"
+    assert to_speech("达到SOTA，e.g. 更快") == "达到最先进水平，比如更快"
+    assert to_speech("达到SOTA", LATIN) == "达到最先进水平"  # terms apply to every engine
+    assert to_speech("Hugging Face", LATIN) == "Hugging Face"  # sounds only where Latin cannot be read
 
 
-def test_markup_links_and_tags_are_not_spoken() -> None:
-    spoken = to_speech(r"成功率\textbf{72\%}。<think>想一想</think>代码见https://example.org/x/y。")
-    assert spoken == "成功率百分之七十二。想一想代码见。"
-    assert not re.search(r"[<>\\{}$:/]", spoken)
+def test_polyphones_are_marked_for_the_offline_engine() -> None:
+    engine = get_engine("offline")
+    fed = engine.speech_text("重排序以后，一行代码就能更新权重，改变模型的行为。")
+    assert "重排序{chong2 pai2 xu4}" in fed and "权重{quan2 zhong4}" in fed and "行为{xing2 wei2}" in fed
+    frontend = _Models.get().frontend
+    ids = _ids(frontend, "重排序{chong2 pai2 xu4}")
+    assert ids[:4] == [frontend.symbol_to_id[s] for s in ("sil", "ch", "ong2", "#0")]
+    plain = _ids(frontend, "重排序")  # without the mark the frontend says zhong4
+    assert plain[1] == frontend.symbol_to_id["zh"]
+
+
+def test_a_project_lexicon_extends_the_builtin_one(tmp_path: Path) -> None:
+    (tmp_path / "voices").mkdir()
+    (tmp_path / "voices" / "lexicon.toml").write_text(
+        '[sounds]\n"VAE" = "维埃伊"\n[pinyin]\n"长记忆" = "chang2 ji4 yi4"\n', "utf-8")
+    engine = get_engine("offline", load_lexicon(tmp_path))
+    assert engine.speech_text("VAE和长记忆") == "维埃伊和长记忆{chang2 ji4 yi4}"
+    assert engine.speech_text("Hugging Face") == "抱抱脸"  # built-in entries remain
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ('[pinyin]\n"权重" = "quan zhong"\n', r"pinyin\.权重: .*tone-numbered"),
+    ('[pinyin]\n"权重" = "quan2"\n', r"pinyin\.权重: give one syllable per Chinese character"),
+    ('[sound]\n"X" = "叉"\n', r"unknown table \[sound\]"),
+    ('[terms]\n"X" = ""\n', r"terms\.X: must be a non-empty string"),
+    ('[terms\n', r"invalid TOML"),
+])
+def test_bad_lexicon_entries_name_the_file_and_key(tmp_path: Path, body: str, message: str) -> None:
+    (tmp_path / "voices").mkdir()
+    (tmp_path / "voices" / "lexicon.toml").write_text(body, "utf-8")
+    with pytest.raises(ConfigError, match=r"lexicon\.toml: " + message):
+        load_lexicon(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "spoken"), [
+    (r"成功率\textbf{72\%}。", "成功率百分之七十二。"),
+    (r"\implname 很快", "很快"),
+    ("<think>想一想</think>好的", "想一想好的"),
+    ("代码见https://example.org/x/y。", "代码见。"),
+    ("🚀 很快！🔥", "很快！"),
+    ("“引号”和「括号」", "引号，和，括号"),
+    ("**粗体**和`代码`", "粗体和代码"),
+    ("$x^2$的值", "艾克斯二的值"),
+    ("……", ""),
+    ("？！。", ""),
+    ("——", ""),
+])
+def test_hazards(text: str, spoken: str) -> None:
+    assert to_speech(text) == spoken
+    assert not re.search(r"[<>\\{}$:/*`“”「」]", to_speech(text))
 
 
 def test_split_sentences_caps_length() -> None:
@@ -59,3 +166,29 @@ def test_split_sentences_caps_length() -> None:
     chunks = split_sentences(text, max_chars=40)
     assert all(len(c) <= 40 for c in chunks)
     assert "".join(chunks) == text
+
+
+def test_say_prints_what_the_engine_is_fed() -> None:
+    result = CliRunner().invoke(main, ["say", "Qwen2.5在AIME 2024上达到58.8%"])
+    assert result.exit_code == 0
+    assert result.output.strip() == "千问二点五在艾姆二零二四上达到百分之五十八点八"
+
+
+def test_say_speaks_into_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "say.wav"
+    result = CliRunner().invoke(main, ["say", "权重更新了两次。", "--out", str(out), "--host", "B"])
+    assert result.exit_code == 0, result.output
+    rate, samples = wavfile.read(out)
+    assert rate == 44100 and 0.8 < len(samples) / rate < 5
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["……", "--out", "x.wav"], "nothing speakable"),
+    (["你好", "--out", "x.ogg"], "must end in .wav or .mp3"),
+    (["你好", "--out", "x.wav", "--host", "Z"], "--host 'Z'"),
+    (["你好", "--engine", "nope"], "unknown speech engine 'nope'"),
+])
+def test_say_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["say", *args, "--root", str(tmp_path)])
+    assert result.exit_code != 0 and message in result.output
+    assert len(result.output.strip().splitlines()) <= 2  # the fed text (maybe empty) and the error
