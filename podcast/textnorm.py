@@ -314,7 +314,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(rf"(?:US)?\$\s*({_NUMBER})"), lambda m: number_to_chinese(m[1]) + "美元"),
     # +4.5% / 58.8% / 3-5%
     (re.compile(rf"[+＋]?({_NUMBER})\s*[%％]"), lambda m: "百分之" + number_to_chinese(m[1])),
-    (re.compile(rf"({_NUMBER})\s*[-~～到至]\s*(?=百分之)"), lambda m: "百分之" + number_to_chinese(m[1]) + "到"),
+    (re.compile(rf"({_NUMBER})\s*[-~～到至]\s*(?=百分之)"),
+     lambda m: "百分之" + number_to_chinese(m[1]) + "到"),
     # 8/15 -> 十五分之八
     (re.compile(r"(?<![\d/])(\d+)\s*/\s*(\d+)(?![\d/])"),
      lambda m: f"{number_to_chinese(m[2])}分之{number_to_chinese(m[1])}"),
