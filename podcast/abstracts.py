@@ -22,6 +22,9 @@ from .textnorm import clean_markup
 ROLES = ("problem", "method", "result", "release", "limitation", "context")
 
 _PAREN = re.compile(r"（[^（）]*）|(?<![A-Za-z])\([^()]*\)")
+_AUTHOR_VERBS = (r"提出|引入|设计|开发|构建|介绍|推出|展示|发现|证明|表明|提供|发布|探索|研究|考虑|定义|"
+                 r"评估|评测|训练|收集|分析|观察|实现|利用|使用|采用|进行|将|在|通过|首先|还|也|进一步|"
+                 r"希望|相信|认为|称|基于|从|把|提|开源|公开|演示|比较|验证|测试|构造|给出|得到|展望|讨论")
 _FIRST_PERSON = [
     (re.compile(r"我们(?=提出|引入|设计|开发|构建|介绍|推出|展示|发现|证明|表明|提供|发布)"), "作者"),
     (re.compile(r"本文"), "这篇论文"),
@@ -29,16 +32,18 @@ _FIRST_PERSON = [
     (re.compile(r"本综述"), "这篇综述"),
     (re.compile(r"在这项工作中|在本工作中"), "在这项工作里"),
     (re.compile(r"我们的"), "他们的"),
-    (re.compile(r"我们"), "作者"),
+    (re.compile(r"(?:^|(?<=[，。；：]))我们|我们(?=" + _AUTHOR_VERBS + ")"), "作者"),
+    (re.compile(r"我们"), "人们"),  # the generic "we" of "让我们理解…"
 ]
 _CONNECTIVE = re.compile(r"^(?:最后|此外|同时|然而|但是|另外|因此|总之|具体来说|具体而言|首先|其次|"
                          r"值得注意的是|特别是|更重要的是)[，,]?")
 _RELEASE = re.compile(r"https?://|github|已开源|将开源|开源了|公开发布|"
                       r"(代码|权重|模型|数据集|数据和代码|资源)[^。，]{0,10}(开源|公开|发布|获取|可用)", re.I)
 _CODE_RELEASE = re.compile(r"代码|github|开源|权重", re.I)
-_METHOD = re.compile(r"提出|引入|设计了|开发了|构建了|介绍了|推出|框架|方法是|通过|利用|采用")
+_METHOD = re.compile(r"提出|引入|设计了|开发了|构建了|介绍了|推出|框架|方法是|通过|利用|采用|"
+                     r"(?:我们|本文|作者)(?:探索|研究|考虑)")
 _OWN_METHOD = re.compile(r"(?:作者|这篇论文|这项研究|这篇综述)[^，。]{0,12}?"
-                         r"(?:提出|引入|设计|开发|构建|介绍|推出)")
+                         r"(?:提出|引入|设计|开发|构建|介绍|推出|探索|研究|考虑|定义)")
 _OWN = re.compile(r"我们|本文|本研究|作者|这篇论文")
 _METHOD_STRONG = re.compile(r"提出|引入|设计了|开发了|构建了|介绍了|推出")
 _RESULT = re.compile(r"优于|超越|超过|提升|提高|达到|实现了|显著|表明|证明|领先|匹敌|降低|减少|加速|"
@@ -57,8 +62,9 @@ _INSTRUCTION = re.compile(
 )
 QUANTITY = re.compile(r"(?<![A-Za-z\d.\-^])\d+(?:[.,]\d+)*\s*(?:%|％|倍|[kKMB](?![A-Za-z]))?(?![A-Za-z\d])")
 # a Latin name right before 基准/上/中 in a result sentence: "在MATH基准上", "SWE-bench Verified 上"
-_BENCHMARK = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z]*(?:[- ][A-Za-z]+)*(?:\s?\d{2,4})?"
-                        r"(?=\s*(?:等|和|、|基准|上|中|数据集))")
+_BENCHMARK = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*(?: [A-Z][a-z]+)?"
+                        r"(?:\s?\d{2,4})?(?=\s*(?:基准|上|数据集|测试集))")
+_NOT_BENCHMARKS = {"llm", "llms", "ai", "gpu", "gpus", "api", "cpu", "gui"}
 _INDEX_PAREN = re.compile(r"[（(]\s*(?:\d+|[ivx]+)\s*[)）]")
 
 # Themes a listener recognises, used to preview the day and link papers.
@@ -175,13 +181,15 @@ def speakable(sentence: str, name: str | None = None) -> str:
 
 # A clause that starts like this leans on the one before it ("无需蒸馏，即可匹敌…"),
 # so a sentence is never cut right before it.
-_DEPENDENT = re.compile(r"^(?:即可|就|才|则|便|而|并且?|且|以|来|使其|也|都|还|又|仍|甚至|即|其中|分别|"
-                        r"从而|进而|以便|以及|和|或|等|同时|乃至|并在|如)")
+_DEPENDENT = re.compile(r"^(?:即可|就|才|则|便|而|并且?|且|以|来|使其|使得|使|让|令|也|都|还|又|仍|甚至|即|"
+                        r"其中|分别|从而|进而|以便|以及|和|或|等|同时|乃至|并在|如)")
 
 # ...nor right after a clause that opens a construction the next one completes
 # ("即使是最强的系统，…也只有", "作者发现，…").
 _OPENER = re.compile(r"即使|虽然|尽管|如果|倘若|只要|只有|不仅|无论|不管|一方面|由于|因为|"
-                     r"发现|表明|显示|证明|指出|观察到|意味着|例如|比如")
+                     r"发现|表明|显示|证明|指出|观察到|意味着|例如|比如|"
+                     r"^(?:通过|基于|借助|利用|为了|对于|随着|经过|与|在|从|将|把|当)|"
+                     r"(?:时|的情况下|之后|以后|之前)$")
 
 
 def split_long(sentence: str, limit: int = 60) -> list[str]:
@@ -220,7 +228,7 @@ def classify(sentence: str, position: float) -> str:
         return "result"
     if _PROBLEM.search(sentence) and position < 0.5:
         return "problem"
-    if _METHOD.search(sentence):
+    if _METHOD.search(sentence) and (position > 0.15 or _OWN.search(sentence)):
         return "method"
     return "context"
 
@@ -262,11 +270,13 @@ def analyse(paper: Paper) -> PaperNotes:
     for c in clauses:
         if c.role == "result":
             benchmarks += _BENCHMARK.findall(c.text)
+    benchmarks = [b.strip() for b in benchmarks if b.strip() != name and b.lower() not in _NOT_BENCHMARKS
+                  and len(re.findall("[A-Za-z]", b)) >= 3 and not (name and b.startswith(name))]
     return PaperNotes(
         paper=paper, clauses=tuple(clauses), topics=topics_of(body), release=release,
         survey=bool(_SURVEY.search(paper.title_zh + paper.title_en)),
         compares=bool(_COMPARES.search(paper.abstract_zh)),
-        benchmarks=tuple(dict.fromkeys(b.strip() for b in benchmarks if b != name))[:2],
+        benchmarks=tuple(dict.fromkeys(benchmarks))[:2],
         dropped=tuple(dropped),
     )
 

@@ -97,6 +97,7 @@ _ASK_PROBLEM = (
 _ASK_NAMED = ("{name}是个什么东西？", "{name}具体是做什么的？", "听名字挺有意思，{name}在做什么？")
 _ASK_SURVEY = ("综述类的文章，它梳理了哪些内容？", "这篇综述覆盖了哪些方面？")
 _ASK_PLAIN = ("这篇主要讲什么？", "听名字挺有意思，它在做什么？", "它的核心想法是什么？")
+_ASK_SURVEY_FINDINGS = ("它总结出了哪些趋势？", "有什么值得注意的结论吗？")
 _ASK_SURVEY_MORE = ("那它具体讲了些什么？", "它是怎么梳理的？")
 _ASK_METHOD = ("那作者是怎么做的？", "那他们的办法是什么？", "具体怎么解决的？")
 _ASK_METHOD_NAMED = ("那{name}的思路是什么？", "{name}具体是怎么做的？")
@@ -492,7 +493,9 @@ class TemplateWriter:
 
         # questions and reactions are known up front so their time counts against the budget
         key = notes.key_result
-        if key is None:
+        if notes.survey:
+            ask_result = rng.pick(_ASK_SURVEY_FINDINGS)
+        elif key is None:
             ask_result = rng.pick(_ASK_DIFFERENT)
         elif notes.benchmarks and key.numbers and rng.chance(0.5):
             ask_result = rng.pick(_ASK_BENCH, bench=_join(list(notes.benchmarks)))
