@@ -1,6 +1,8 @@
 """Command line: parses arguments, calls the library, turns our errors into one line.
 
     podcast build DIGEST     write + speak + publish
+    podcast build --date D   fetch + translate + write + speak + publish
+    podcast fetch --date D   HF API -> translated scripts/DATE_daily_paper.md
     podcast write DIGEST     digest -> scripts/DATE.yaml
     podcast speak SCRIPT     scripts/DATE.yaml (or a date) -> episodes/DATE/
     podcast publish          episodes/ -> feed/feed.xml
@@ -23,6 +25,7 @@ import click
 
 from . import pipeline
 from .errors import PodcastError
+from .hfapi import NoPapersError
 
 SAMPLE = Path(__file__).parent / "sample" / "2026-11-20_daily_paper.md"
 
@@ -79,7 +82,11 @@ def progress_bar(total: int) -> Callable[[bool], None]:
 
 def _warn(messages: tuple[str, ...]) -> None:
     for m in messages:
-        click.secho(f"warning: {m}", fg="yellow", err=True)
+        _warn_one(m)
+
+
+def _warn_one(message: str) -> None:
+    click.secho(f"warning: {message}", fg="yellow", err=True)
 
 
 def _report(result: pipeline.SpeakResult) -> None:
@@ -113,22 +120,92 @@ def main(verbose: bool) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
 
 
+date_option = click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                           help="The day to fetch from the Hugging Face API (YYYY-MM-DD).")
+strict_option = click.option("--strict", is_flag=True,
+                             help="Fail instead of falling back to the template writer when the LLM fails.")
+
+
 @main.command()
-@click.argument("digest", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("digest", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@date_option
 @root_option
 @engine_option
 @writer_option
 @voices_option
+@strict_option
+@click.option("--dry-run", is_flag=True, help="Print papers, characters, tokens and minutes; spend nothing.")
+@click.option("--refresh", is_flag=True, help="With --date: fetch the list again even if it is cached.")
 @friendly
-def build(digest: Path, out: Path, engine: str | None, writer: str | None, voices: str | None) -> None:
-    """Build DIGEST (a DATE_daily_paper.md) into an episode and update the feed."""
-    _build(digest, out, engine, writer, voices)
+def build(digest: Path | None, day: Any, out: Path, engine: str | None, writer: str | None,
+          voices: str | None, strict: bool, dry_run: bool, refresh: bool) -> None:
+    """Build DIGEST (a DATE_daily_paper.md), or with --date D fetch, translate and build that day.
+
+    Either way the result is an episode under episodes/DATE/ and an updated feed.
+    A day the API lists no papers for (a weekend) ends cleanly with exit code 0.
+    """
+    if (digest is None) == (day is None):
+        raise click.UsageError("give either a DIGEST file or --date YYYY-MM-DD")
+    project = pipeline.Project.open(out, voices)
+    if dry_run:
+        _dry_run(project, digest, day.date() if day else None, writer, engine, refresh)
+        return
+    if digest is None:
+        try:
+            digest = pipeline.fetch(project, day.date(), refresh, _warn_one)
+        except NoPapersError as exc:
+            click.echo(str(exc))
+            return
+        click.echo(f"digest   {digest}")
+    _build(digest, out, engine, writer, voices, strict)
 
 
-def _build(digest: Path, out: Path, engine: str | None, writer: str | None, voices: str | None) -> None:
+def _dry_run(project: pipeline.Project, digest: Path | None, day: Any, writer: str | None,
+             engine: str | None, refresh: bool) -> None:
+    from .digest import read_digest
+    from .hfapi import Fetcher
+
+    if digest is not None:
+        estimate = pipeline.estimate(project, read_digest(digest), None, writer, engine)
+    else:
+        try:
+            papers = Fetcher().fetch(day, refresh)
+        except NoPapersError as exc:
+            click.echo(str(exc))
+            return
+        estimate = pipeline.estimate(project, None, papers, writer, engine)
+    click.echo("dry run: nothing was translated, written or spoken")
+    for line in estimate.lines():
+        click.echo(line)
+
+
+@main.command()
+@date_option
+@root_option
+@click.option("--refresh", is_flag=True, help="Fetch the list again even if it is cached.")
+@friendly
+def fetch(day: Any, out: Path, refresh: bool) -> None:
+    """Fetch a day's papers from the Hugging Face API and translate them into scripts/DATE_daily_paper.md.
+
+    Uses GET $HF_ENDPOINT/api/daily_papers?date=D (default https://huggingface.co)
+    and the LLM configured in podcast.toml [llm] / OPENAI_API_KEY.
+    """
+    if day is None:
+        raise click.UsageError("--date YYYY-MM-DD is required")
+    project = pipeline.Project.open(out)
+    try:
+        path = pipeline.fetch(project, day.date(), refresh, _warn_one)
+    except NoPapersError as exc:
+        click.echo(str(exc))
+        return
+    click.echo(f"digest   {path}")
+
+
+def _build(digest: Path, out: Path, engine: str | None, writer: str | None, voices: str | None,
+           strict: bool = False) -> None:
     project = pipeline.Project.open(out, voices)
     started = time.perf_counter()
-    result = pipeline.build(project, digest, engine, writer, progress_bar)
+    result = pipeline.build(project, digest, engine, writer, progress_bar, strict, _warn_one)
     _warn(result.digest.warnings)
     click.echo(f"script   {result.script_path}")
     _report(result.speak)
@@ -141,15 +218,16 @@ def _build(digest: Path, out: Path, engine: str | None, writer: str | None, voic
 @root_option
 @writer_option
 @voices_option
+@strict_option
 @friendly
-def write(digest: Path, out: Path, writer: str | None, voices: str | None) -> None:
+def write(digest: Path, out: Path, writer: str | None, voices: str | None, strict: bool) -> None:
     """Write the dialogue script for DIGEST to scripts/DATE.yaml (edit it, then 'speak')."""
     from .digest import read_digest
 
     project = pipeline.Project.open(out, voices)
     parsed = read_digest(digest)
     _warn(parsed.warnings)
-    script, path = pipeline.write(project, parsed, writer)
+    script, path = pipeline.write(project, parsed, writer, strict=strict, warn=_warn_one)
     lines = sum(len(s.lines) for s in script.segments)
     click.echo(f"script   {path} ({script.paper_count} papers, {lines} lines)")
 

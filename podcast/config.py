@@ -73,6 +73,26 @@ class ScriptSettings(_Section):
     max_minutes: float = Field(default=30.0, gt=0, le=180)
 
 
+class LLMSettings(_Section):
+    """An OpenAI-compatible chat model for translation and the ``llm`` writer.
+
+    The API key is only ever read from the environment variable named here;
+    ``OPENAI_BASE_URL`` and ``PODCAST_LLM_MODEL`` (or ``OPENAI_MODEL``), when
+    set, override ``base_url`` and ``model`` so CI can switch endpoints.
+    """
+
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout: float = Field(default=60.0, gt=0)
+    retries: int = Field(default=3, ge=0, le=10)
+    repairs: int = Field(default=2, ge=0, le=5)  # re-asks after an invalid answer
+    concurrency: int = Field(default=4, ge=1, le=32)
+    batch: int = Field(default=5, ge=1, le=50)  # papers per translation request
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    response_format: str = Field(default="json_object", pattern=r"^(json_object|json_schema)$")
+
+
 class Settings(_Section):
     """The whole configuration of one project root."""
 
@@ -82,6 +102,7 @@ class Settings(_Section):
     show: ShowSettings = ShowSettings()
     script: ScriptSettings = ScriptSettings()
     audio: AudioSettings = AudioSettings()
+    llm: LLMSettings = LLMSettings()
 
 
 def load_settings(root: Path) -> Settings:

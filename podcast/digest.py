@@ -150,3 +150,34 @@ def _make_paper(raw: dict, source: str) -> Paper:
     return Paper(rank=rank, title_zh=raw["title_zh"].strip(), title_en=title_en,
                  abstract_zh=abstract, hf_url=hf, arxiv_url=arxiv,
                  arxiv_id=min(ids) if ids else None, line=line)
+
+
+_HF_LOGO = "https://huggingface.co/datasets/huggingface/brand-assets/resolve/main/hf-logo.png"
+
+
+def render_digest(date: dt.date, papers: list[Paper], hot_topics: list[str]) -> str:
+    """Write a digest in the daily format this module reads (the later, linked variant).
+
+    Long original titles are wrapped with an indented continuation line, as
+    the published digests do; ``parse_digest`` joins them back.
+    """
+    out = ["", f'# <img src="{_HF_LOGO}" width="30"/> Hugging Face {date.isoformat()} 论文日报', "",
+           "## 📊 今日论文统计", f"- 总论文数：{len(papers)}",
+           f"- 热门领域：{', '.join(hot_topics) or '综合领域'}", "", "## 📝 论文详情", "", ""]
+    for i, p in enumerate(papers, start=1):
+        links = []
+        if p.hf_url:
+            links.append(f"[HuggingFace]({p.hf_url})")
+        if p.arxiv_url:
+            links.append(f"[arXiv]({p.arxiv_url})")
+        out += [f"### {i}. {p.title_zh}", "", f"**原文标题：** {_wrap_title(p.title_en)}", "",
+                "**摘要：**", p.abstract_zh, "", f"**论文链接：** {' | '.join(links) or '[]()'}",
+                "", "", "", "---", ""]
+    return "\n".join(out)
+
+
+def _wrap_title(title: str, width: int = 72) -> str:
+    if len(title) <= width:
+        return title
+    cut = title.rfind(" ", 0, width)
+    return title if cut <= 0 else title[:cut] + "\n  " + title[cut + 1 :]

@@ -109,6 +109,7 @@ class Script(_Strict):
     topics: list[str] = []
     hosts: list[Host] = Field(min_length=1, max_length=4)
     segments: list[Segment] = Field(min_length=1)
+    notes: list[str] = []  # what the writer's guards changed (dropped lines, fallbacks)
 
     @model_validator(mode="after")
     def _speakers_known(self) -> Script:

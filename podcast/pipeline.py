@@ -20,10 +20,12 @@ from . import audio as audio_mod
 from . import episode as ep
 from .config import Settings, VoicePreset, load_lexicon, load_settings, load_voices
 from .cover import generate_cover, load_cover
-from .digest import read_digest
+from .digest import read_digest, render_digest
 from .errors import ConfigError, PodcastError
 from .feed import publish_feed
+from .hfapi import ApiPaper, Fetcher
 from .length import LengthPlan
+from .llm import LLM, LLMConfig, LLMUnavailable, estimate_tokens
 from .models import Digest, Script
 from .report import SegmentReport, segment_reports
 from .speech import (
@@ -36,7 +38,8 @@ from .speech import (
     get_engine,
     synthesize_lines,
 )
-from .writer import dump_script, get_writer, load_script, script_path
+from .translate import build_digest, translate
+from .writer import WriterOptions, dump_script, get_writer, load_script, script_path
 
 ProgressFactory = Callable[[int], Callable[[bool], None]]
 
@@ -70,10 +73,28 @@ def length_plan(project: Project, engine_name: str | None = None) -> LengthPlan:
                       max_minutes=s.script.max_minutes, turn_pause=s.audio.turn_pause)
 
 
+def make_llm(project: Project) -> LLM:
+    """The configured chat model; ``LLMUnavailable`` says what is missing."""
+    return LLM(LLMConfig.resolve(project.settings.llm))
+
+
+def writer_options(project: Project, writer_name: str, strict: bool = False,
+                   warn: Callable[[str], None] = lambda _m: None) -> WriterOptions:
+    llm: LLM | LLMUnavailable | None = None
+    if writer_name == "llm":
+        try:
+            llm = make_llm(project)
+        except LLMUnavailable as exc:
+            llm = exc
+    return WriterOptions(llm=llm, strict=strict, warn=warn)
+
+
 def write(project: Project, digest: Digest, writer_name: str | None = None,
-          engine_name: str | None = None) -> tuple[Script, Path]:
+          engine_name: str | None = None, strict: bool = False,
+          warn: Callable[[str], None] = lambda _m: None) -> tuple[Script, Path]:
     """Digest -> scripts/DATE.yaml."""
-    writer = get_writer(writer_name or project.settings.writer)
+    name = writer_name or project.settings.writer
+    writer = get_writer(name, writer_options(project, name, strict, warn))
     hosts = project.voices.hosts[: project.settings.script.hosts]
     script = writer.write(digest, hosts, project.settings.show.title, length_plan(project, engine_name))
     path = script_path(project.root, script.date)
@@ -258,10 +279,76 @@ class BuildResult:
     feed: Path
 
 
+@dataclass(frozen=True)
+class Estimate:
+    """What a run would spend, printed by ``--dry-run`` before anything is spent."""
+
+    papers: int
+    source_chars: int  # English titles and abstracts to translate (0 for a ready digest)
+    translate_tokens: int
+    script_chars: int
+    write_tokens: int  # 0 for the template writer
+    llm_calls: int
+    minutes: float
+
+    def lines(self) -> list[str]:
+        return [f"papers        {self.papers}",
+                f"translation   {self.source_chars:,} characters in, ~{self.translate_tokens:,} tokens",
+                f"script        ~{self.script_chars:,} characters, ~{self.write_tokens:,} LLM tokens",
+                f"LLM requests  ~{self.llm_calls} (before any repairs)",
+                f"audio         ~{self.minutes:.1f} minutes"]
+
+
+def estimate(project: Project, digest: Digest | None, api_papers: list[ApiPaper] | None = None,
+             writer_name: str | None = None, engine_name: str | None = None) -> Estimate:
+    """Estimate characters, tokens and minutes from the digest (or the API list) alone."""
+    plan = length_plan(project, engine_name)
+    count = len(digest.papers) if digest else len(api_papers or [])
+    source = "".join(p.title + p.summary for p in api_papers or [])
+    batch = project.settings.llm.batch
+    translate_calls = -(-len(api_papers or []) // batch)
+    translate_tokens = round(estimate_tokens(source) * 1.9) + 600 * translate_calls if source else 0
+    seconds = sum(plan.budgets(count)) + 60
+    if digest is not None and (writer_name or project.settings.writer) == "template":
+        hosts = project.voices.hosts[: project.settings.script.hosts]
+        script = get_writer("template").write(digest, hosts, project.settings.show.title, plan)
+        seconds = sum(plan.lines_seconds([ln.text for ln in seg.lines]) for seg in script.segments)
+    script_chars = round(seconds / plan.pace.han)
+    write_tokens = calls = 0
+    if (writer_name or project.settings.writer) == "llm":
+        calls = count + 2
+        abstracts = "".join(p.abstract_zh for p in digest.papers) if digest else source
+        write_tokens = (calls * 900 + estimate_tokens(abstracts) + round(script_chars / 1.5)
+                        + round(script_chars / 1.5 * 0.3) * count)
+    return Estimate(count, len(source), translate_tokens, script_chars, write_tokens, calls + translate_calls,
+                    round(seconds / 60, 1))
+
+
+def digest_path(project: Project, day: dt.date) -> Path:
+    """Where a fetched and translated day's digest is kept, beside its script."""
+    return project.root / "scripts" / f"{day.isoformat()}_daily_paper.md"
+
+
+def fetch(project: Project, day: dt.date, refresh: bool = False,
+          warn: Callable[[str], None] = lambda _m: None, fetcher: Fetcher | None = None) -> Path:
+    """HF API -> translated digest Markdown at scripts/DATE_daily_paper.md."""
+    papers = (fetcher or Fetcher()).fetch(day, refresh)
+    try:
+        llm = make_llm(project)
+    except LLMUnavailable as exc:
+        raise ConfigError(project.root / "podcast.toml", f"[llm]: translation needs a model: {exc}") from exc
+    translated = translate(llm, papers, warn)
+    digest = build_digest(day, papers, translated)
+    path = digest_path(project, day)
+    atomic_write_bytes(path, render_digest(day, list(digest.papers), list(digest.hot_topics)).encode())
+    return path
+
+
 def build(project: Project, digest_path: Path, engine: str | None = None, writer: str | None = None,
-          progress: ProgressFactory | None = None) -> BuildResult:
+          progress: ProgressFactory | None = None, strict: bool = False,
+          warn: Callable[[str], None] = lambda _m: None) -> BuildResult:
     digest = read_digest(digest_path)
-    _, path = write(project, digest, writer, engine)
+    _, path = write(project, digest, writer, engine, strict, warn)
     spoken = speak(project, load_script(path), engine, progress, source_digest=digest_path)
     return BuildResult(digest, path, spoken, publish(project))
 

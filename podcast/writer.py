@@ -12,10 +12,10 @@ import hashlib
 import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import yaml
 from pydantic import ValidationError
@@ -40,21 +40,33 @@ class ScriptWriter(Protocol):
         ...
 
 
-WRITERS: dict[str, type[ScriptWriter]] = {}
+@dataclass(frozen=True)
+class WriterOptions:
+    """What a writer may need besides the digest: a model client, strictness, a warning sink."""
+
+    llm: Any = None  # a podcast.llm.LLM, or an LLMUnavailable saying why there is none
+    strict: bool = False  # fail instead of falling back to the template writer
+    warn: Callable[[str], None] = lambda _message: None
 
 
-def register_writer(cls: type[ScriptWriter]) -> type[ScriptWriter]:
+WRITERS: dict[str, Callable[[WriterOptions], ScriptWriter]] = {}
+
+
+def register_writer(cls: type) -> type:
     WRITERS[cls.name] = cls
     return cls
 
 
-def get_writer(name: str) -> ScriptWriter:
+def get_writer(name: str, options: WriterOptions | None = None) -> ScriptWriter:
+    from . import llm_writer  # noqa: F401  (registers the llm writer)
+
     try:
-        return WRITERS[name]()
+        factory = WRITERS[name]
     except KeyError:
         raise PodcastError(
             f"unknown writer {name!r}; available: {', '.join(sorted(WRITERS))}"
         ) from None
+    return factory(options or WriterOptions())
 
 
 # ---------------------------------------------------------------- phrase banks
@@ -372,6 +384,9 @@ class TemplateWriter:
 
     name: ClassVar[str] = "template"
     needs_network: ClassVar[bool] = False
+
+    def __init__(self, options: WriterOptions | None = None) -> None:
+        self.options = options or WriterOptions()
 
     def write(self, digest: Digest, hosts: Sequence[Host], show_title: str,
               plan: LengthPlan | None = None) -> Script:
