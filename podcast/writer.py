@@ -618,6 +618,8 @@ def script_path(root: Path, date: dt.date) -> Path:
 def dump_script(script: Script) -> str:
     """YAML with Chinese kept readable and one line of dialogue per entry."""
     data = script.model_dump(mode="json", exclude_none=True)
+    if not data.get("notes"):
+        data.pop("notes", None)
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
 
 
