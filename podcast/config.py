@@ -6,6 +6,7 @@ keys are errors (a typo should not be silently ignored).
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -106,11 +107,15 @@ class Settings(_Section):
 
 
 def load_settings(root: Path) -> Settings:
-    """Read ``ROOT/podcast.toml`` if present; errors name the file and the field."""
+    """Read ``ROOT/podcast.toml`` if present; errors name the file and the field.
+
+    ``PODCAST_BASE_URL`` in the environment overrides ``[show] base_url``.
+    """
     path = root / CONFIG_NAME
-    if not path.exists():
-        return Settings()
-    data = _read_toml(path)
+    data = _read_toml(path) if path.exists() else {}
+    base_url = os.environ.get("PODCAST_BASE_URL")
+    if base_url:  # CI sets the published address without editing podcast.toml
+        data = {**data, "show": {**data.get("show", {}), "base_url": base_url}}
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:

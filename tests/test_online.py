@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import feedparser
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -314,3 +318,37 @@ def test_dry_run_spends_nothing(servers) -> None:
     minutes = float(re.search(r"audio\s+~([\d.]+) minutes", result.output).group(1))
     assert 2 < minutes < 6
     assert not (root / "scripts").exists()
+
+
+# ---------------------------------------------------------------- daily automation
+
+DAILY = Path(__file__).parents[1] / "scripts" / "daily.py"
+
+
+def daily(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(DAILY), "--root", str(root), *args], capture_output=True,
+                          text=True, timeout=600, env=os.environ.copy())
+
+
+def test_daily_script_builds_a_weekday_and_skips_empty_days(servers, monkeypatch: pytest.MonkeyPatch,
+                                                            clip_cache: Path) -> None:
+    hf, _, root = servers
+    monkeypatch.setenv("PODCAST_CACHE_DIR", str(clip_cache))  # reuse the prepared voice model
+    monkeypatch.setenv("PODCAST_BASE_URL", "https://example.github.io/paper-pod/")
+    done = daily(root, "--date", DAY, "--writer", "llm")
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = (root / "daily.log").read_text("utf-8")
+    assert f"building {DAY} (writer llm" in log and "script by llm" in log
+    manifest = json.loads((root / "episodes" / DAY / "episode.json").read_text("utf-8"))
+    assert manifest["papers"] == 3 and manifest["writer"] == "llm" and manifest["duration"] > 30
+    feed = feedparser.parse(str(root / "feed" / "feed.xml"))
+    assert feed.entries[0].enclosures[0].href == (
+        f"https://example.github.io/paper-pod/episodes/{DAY}/ai-paper-daily-{DAY}.mp3")
+
+    calls = len(hf.calls)
+    weekend = daily(root, "--date", "2026-11-21")
+    assert weekend.returncode == 0 and "weekend" in weekend.stdout and len(hf.calls) == calls
+    empty = daily(root, "--date", "2026-11-18")
+    assert empty.returncode == 0 and "no papers are listed for 2026-11-18" in empty.stdout
+    broken = daily(root, "--date", DAY, "--writer", "nope")
+    assert broken.returncode == 1 and "unknown writer 'nope'" in (root / "daily.log").read_text("utf-8")
