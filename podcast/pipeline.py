@@ -317,9 +317,11 @@ def estimate(project: Project, digest: Digest | None, api_papers: list[ApiPaper]
     write_tokens = calls = 0
     if (writer_name or project.settings.writer) == "llm":
         calls = count + 2
-        abstracts = "".join(p.abstract_zh for p in digest.papers) if digest else source
-        write_tokens = (calls * 900 + estimate_tokens(abstracts) + round(script_chars / 1.5)
-                        + round(script_chars / 1.5 * 0.3) * count)
+        # per request: ~900 tokens of instructions and ~120 of carried conversation, plus the
+        # paper's Chinese abstract (about 0.9x the English tokens) in and the dialogue out
+        abstracts = (estimate_tokens("".join(p.abstract_zh for p in digest.papers)) if digest
+                     else round(estimate_tokens(source) * 0.9))
+        write_tokens = calls * (900 + 120) + abstracts + round(script_chars / 1.5)
     return Estimate(count, len(source), translate_tokens, script_chars, write_tokens, calls + translate_calls,
                     round(seconds / 60, 1))
 
