@@ -7,6 +7,7 @@
     podcast speak SCRIPT     scripts/DATE.yaml (or a date) -> episodes/DATE/
     podcast publish          episodes/ -> feed/feed.xml
     podcast demo             build the bundled sample digest
+    podcast serve            preview the site and feed on 127.0.0.1
     podcast say TEXT         show (and speak) exactly what an engine is fed
     podcast report TARGET    turns, questions, verbatim reuse and minutes per paper
 """
@@ -104,7 +105,7 @@ def _report(result: pipeline.SpeakResult) -> None:
         click.echo(f"         papers: budget {sum(r['budget_minutes'] for r in papers):.1f} min, planned "
                    f"{sum(r['planned_minutes'] for r in papers):.1f} min, measured "
                    f"{sum(r['actual_minutes'] for r in papers):.1f} min")
-    click.echo(f"notes    {result.folder / 'notes.html'}")
+    click.echo(f"page     {result.folder / 'index.html'}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -268,6 +269,30 @@ def publish(out: Path) -> None:
 def demo(out: Path, engine: str | None, writer: str | None) -> None:
     """Build the bundled 4-paper sample digest, fully offline."""
     _build(SAMPLE, out, engine, writer, None)
+
+
+@main.command()
+@root_option
+@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0 picks a free one).")
+@friendly
+def serve(out: Path, port: int) -> None:
+    """Preview feed/ and episodes/ on http://127.0.0.1:PORT/ (byte ranges, podcast content types).
+
+    With [show] base_url = "http://127.0.0.1:PORT/" (the default for port 8000)
+    a podcast app or browser on this machine plays the feed end to end.
+    """
+    from .serve import PreviewServer
+
+    try:
+        server = PreviewServer(out, port)
+    except OSError as exc:
+        raise PodcastError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
+    click.echo(f"serving {out.resolve()} at {server.url} (show page: {server.url}feed/index.html); "
+               "Ctrl+C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 @main.command()

@@ -19,9 +19,11 @@ MAX_BYTES = 512 * 1024
 
 
 @functools.lru_cache(maxsize=4)
-def generate_cover(title_latin: str = "AI PAPERS DAILY", subtitle: str = "HF DAILY · ZH") -> bytes:
-    """A calm gradient with a waveform and the show's Latin name, as a JPEG under 512 KB."""
+def generate_cover(title: str = "AI论文早班车", subtitle: str = "每日 AI 论文 · 双人对谈") -> bytes:
+    """A calm gradient with a waveform and the show's Chinese name, as a JPEG under 512 KB."""
     from PIL import Image, ImageDraw, ImageFont
+
+    from .visuals import cjk_font
 
     img = Image.new("RGB", (SIZE, SIZE))
     draw = ImageDraw.Draw(img)
@@ -37,15 +39,16 @@ def generate_cover(title_latin: str = "AI PAPERS DAILY", subtitle: str = "HF DAI
         x = SIZE * 0.1 + i * width
         h = (0.25 + 0.75 * abs(math.sin(i * 0.55) * math.cos(i * 0.17))) * SIZE * 0.22
         colour = (255, 196, 64) if i % 2 else (120, 220, 255)
-        draw.rounded_rectangle([x + width * 0.2, SIZE * 0.5 - h / 2, x + width * 0.8, SIZE * 0.5 + h / 2],
+        draw.rounded_rectangle([x + width * 0.2, SIZE * 0.55 - h / 2, x + width * 0.8, SIZE * 0.55 + h / 2],
                                radius=int(width * 0.3), fill=colour)
-    try:
-        big = ImageFont.load_default(size=250)
-        small = ImageFont.load_default(size=120)
-    except TypeError:  # Pillow without FreeType: the bitmap font still labels the cover
-        big = small = ImageFont.load_default()
-    draw.text((SIZE / 2, SIZE * 0.2), title_latin, font=big, fill="white", anchor="mm")
-    draw.text((SIZE / 2, SIZE * 0.82), subtitle, font=small, fill=(230, 230, 240), anchor="mm")
+    font = str(cjk_font())
+    size = 420
+    while size > 120 and draw.textlength(title, font=ImageFont.truetype(font, size)) > SIZE * 0.86:
+        size -= 20
+    draw.text((SIZE / 2, SIZE * 0.24), title, font=ImageFont.truetype(font, size), fill="white",
+              anchor="mm", stroke_width=max(2, size // 40), stroke_fill="white")
+    draw.text((SIZE / 2, SIZE * 0.84), subtitle, font=ImageFont.truetype(font, 150), fill=(230, 230, 240),
+              anchor="mm")
     for quality in (88, 80, 70, 60):
         buf = io.BytesIO()
         img.save(buf, "JPEG", quality=quality, optimize=True, progressive=True)

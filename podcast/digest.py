@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DigestError
@@ -155,7 +156,18 @@ def _make_paper(raw: dict, source: str) -> Paper:
 _HF_LOGO = "https://huggingface.co/datasets/huggingface/brand-assets/resolve/main/hf-logo.png"
 
 
-def render_digest(date: dt.date, papers: list[Paper], hot_topics: list[str]) -> str:
+@dataclass(frozen=True)
+class DigestExtras:
+    """The sections after the papers: this day's pictures, its audio, where to subscribe."""
+
+    wordcloud: str | None = None  # relative paths, so the digest works wherever it is served
+    trend: str | None = None
+    audio: str | None = None
+    channels: tuple[tuple[str, str], ...] = ()
+
+
+def render_digest(date: dt.date, papers: list[Paper], hot_topics: list[str],
+                  extras: DigestExtras | None = None) -> str:
     """Write a digest in the daily format this module reads (the later, linked variant).
 
     Long original titles are wrapped with an indented continuation line, as
@@ -173,6 +185,16 @@ def render_digest(date: dt.date, papers: list[Paper], hot_topics: list[str]) -> 
         out += [f"### {i}. {p.title_zh}", "", f"**原文标题：** {_wrap_title(p.title_en)}", "",
                 "**摘要：**", p.abstract_zh, "", f"**论文链接：** {' | '.join(links) or '[]()'}",
                 "", "", "", "---", ""]
+    if extras is not None:
+        if extras.wordcloud:
+            out += ["", "## 🔍 关键词云图", f"![关键词云图]({extras.wordcloud})"]
+        if extras.trend:
+            out += ["", "## 📈 近期论文趋势", f"![论文趋势]({extras.trend})"]
+        if extras.audio:
+            out += ["", "## 🎙️ 语音播报", f"- [收听今日论文解读]({extras.audio})"]
+        if extras.channels:
+            out += ["", "## 📱 订阅渠道", *(f"- {label}: [{url}]({url})" for label, url in extras.channels)]
+        out.append("")
     return "\n".join(out)
 
 

@@ -144,7 +144,7 @@ def build_feed(manifests: Sequence[Manifest], show: ShowSettings, cover_name: st
         fe = fg.add_entry(order="prepend")
         fe.title(d["title"])
         fe.guid(d["guid"], permalink=False)
-        fe.link(href=folder + "notes.html")
+        fe.link(href=folder)
         fe.enclosure(folder + d["audio"], str(d["bytes"]), "audio/mpeg")
         fe.pubDate(pub_date(m.date, show))
         fe.description(d["description"])
@@ -152,7 +152,7 @@ def build_feed(manifests: Sequence[Manifest], show: ShowSettings, cover_name: st
                 for c in d["chapters"]]
         fe.content(render("content.html.j2", description=d["description"], chapters=rows,
                           hosts="、".join(h["name"] for h in d.get("hosts", [])),
-                          notes_url=folder + "notes.html"), type="CDATA")
+                          notes_url=folder), type="CDATA")
         fe.podcast.itunes_duration(round(d["duration"]))
         fe.podcast.itunes_episode_type("full")
         fe.podcast.itunes_episode(number)

@@ -18,11 +18,12 @@ import numpy as np
 
 from . import audio as audio_mod
 from . import episode as ep
+from . import site, visuals
 from .config import Settings, VoicePreset, load_lexicon, load_settings, load_voices
 from .cover import generate_cover, load_cover
 from .digest import read_digest, render_digest
 from .errors import ConfigError, PodcastError
-from .feed import publish_feed
+from .feed import publish_feed, read_manifests
 from .hfapi import ApiPaper, Fetcher
 from .length import LengthPlan
 from .llm import LLM, LLMConfig, LLMUnavailable, estimate_tokens
@@ -42,6 +43,7 @@ from .translate import build_digest, translate
 from .writer import WriterOptions, dump_script, get_writer, load_script, script_path
 
 ProgressFactory = Callable[[int], Callable[[bool], None]]
+PAGE = "index.html"  # the episode's web page inside its folder
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def cover_bytes(project: Project) -> tuple[bytes, str]:
         if not path.exists():
             raise ConfigError(project.root / "podcast.toml", f"show.cover: {path} does not exist")
         return load_cover(path)
-    return generate_cover(), "jpg"
+    return generate_cover(project.settings.show.title), "jpg"
 
 
 def speak(project: Project, script: Script, engine_name: str | None = None,
@@ -149,8 +151,9 @@ def speak(project: Project, script: Script, engine_name: str | None = None,
         guid = ep.Manifest.read(previous).data.get("guid", guid)  # GUIDs never change
     stage = ep.staging_dir(episodes, script.date)
     try:
+        digest = _day_digest(project, script.date, source_digest)
         manifest = _write_episode(project, script, stage, timeline, mastered, guid, engine,
-                                  host_f0, stats, source_digest)
+                                  host_f0, stats, source_digest, digest)
         ep.swap_in(stage, final)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -158,9 +161,22 @@ def speak(project: Project, script: Script, engine_name: str | None = None,
     return SpeakResult(final, manifest, stats, host_f0)
 
 
+def _day_digest(project: Project, day: dt.date, given: Path | None) -> Digest | None:
+    """The digest behind an episode, for its digest page and keyword cloud, if we can find it."""
+    for path in (given, digest_path(project, day), project.root / "episodes" / day.isoformat() / "source.md"):
+        if path is not None and path.exists():
+            try:
+                digest = read_digest(path)
+            except PodcastError:
+                continue
+            if digest.date == day:
+                return digest
+    return None
+
+
 def _write_episode(project: Project, script: Script, stage: Path, timeline: audio_mod.Timeline,
                    mastered: audio_mod.Mastered, guid: str, engine: Engine, host_f0: dict[str, float],
-                   stats: SpeechStats, source_digest: Path | None) -> dict[str, Any]:
+                   stats: SpeechStats, source_digest: Path | None, digest: Digest | None) -> dict[str, Any]:
     show = project.settings.show
     name = ep.audio_name(show.slug, script.date)
     mp3 = stage / name
@@ -180,10 +196,21 @@ def _write_episode(project: Project, script: Script, stage: Path, timeline: audi
         if seg.paper:
             papers.append({"rank": seg.paper.rank, "title_zh": seg.title, "title_en": seg.paper.title_en,
                            "hf_url": seg.paper.hf_url, "arxiv_url": seg.paper.arxiv_url})
-    ep.write_text(stage / "notes.html", ep.render(
-        "notes.html.j2", title=script.title, show=show.title, date=script.date.isoformat(),
-        duration=ep.short_stamp(duration), audio=name, description=desc,
-        chapters=ep.chapter_rows(timeline.chapters), papers=papers))
+    # this day's pictures and digest, kept with the episode so old digests keep their own
+    pictures = {"trend": "trend.png"}
+    earlier = [m.data for m in read_manifests(project.root / "episodes")]
+    days = visuals.recent_days(earlier, script.date, script.paper_count)
+    atomic_write_bytes(stage / "trend.png", visuals.trend_chart(days))
+    if digest is not None:
+        pictures["wordcloud"] = "wordcloud.png"
+        atomic_write_bytes(stage / "wordcloud.png", visuals.word_cloud(digest))
+        markdown, html = site.digest_files(show, digest, name, pictures)
+        ep.write_text(stage / "digest.md", markdown)
+        ep.write_text(stage / "digest.html", html)
+    hosts = "、".join(h.name for h in script.hosts)
+    ep.write_text(stage / PAGE, site.episode_page(
+        show, script.title, script.date, duration, desc, name, hosts, timeline.chapters, timeline.cues,
+        papers, digest is not None, pictures))
     ep.write_text(stage / "script.yaml", dump_script(script))
     if source_digest is not None:
         ep.write_text(stage / "source.md", source_digest.read_text(encoding="utf-8-sig"))
@@ -208,7 +235,9 @@ def _write_episode(project: Project, script: Script, stage: Path, timeline: audi
                                                                    turn_pause=project.settings.audio.turn_pause)),
         "transcripts": {"vtt": "transcript.vtt", "srt": "transcript.srt"},
         "chapters_file": "chapters.json",
-        "notes": "notes.html",
+        "page": PAGE,
+        "pictures": pictures,
+        **({"digest": "digest.md"} if digest is not None else {}),
     }
     ep.write_json(stage / ep.MANIFEST, manifest)
     return manifest
@@ -267,8 +296,14 @@ def report(project: Project, target: str) -> list[SegmentReport]:
 
 
 def publish(project: Project) -> Path:
-    """episodes/*/episode.json -> feed/feed.xml (+ cover)."""
-    return publish_feed(project.root, project.settings.show, cover_bytes(project))
+    """episodes/*/episode.json -> feed/feed.xml, the cover and the show page feed/index.html."""
+    show = project.settings.show
+    cover = cover_bytes(project)
+    path = publish_feed(project.root, show, cover)
+    page = site.show_page(show, read_manifests(project.root / "episodes"), f"cover.{cover[1]}")
+    atomic_write_bytes(project.root / "feed" / "index.html", page.encode("utf-8"))
+    site.write_site_font(project.root)
+    return path
 
 
 @dataclass(frozen=True)

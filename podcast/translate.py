@@ -107,29 +107,28 @@ def translate(llm: LLM, papers: Sequence[ApiPaper],
     return [pair for batch in results for pair in batch]
 
 
-# English keywords -> the digest's 热门领域 labels
+# Keywords (English, and Chinese for translated text) -> the digest's 热门领域 labels
 _FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((label, re.compile(p, re.I)) for label, p in (
-    ("LLM", r"\bLLMs?\b|large language model|language model"),
-    ("Agent", r"\bagent"),
-    ("Multimodal", r"multimodal|multi-modal|vision-language|\bVLMs?\b|\bMLLMs?\b"),
-    ("RL", r"reinforcement learning|\bRL\b|RLHF|GRPO|\bPPO\b"),
-    ("AIGC", r"diffusion|text-to-image|video generation|image generation|generative"),
-    ("CV", r"\bimage|\bvisual|\bvision\b|segmentation|detection"),
-    ("3D", r"\b3D\b|point cloud|NeRF|gaussian splatting"),
-    ("NLP", r"\btext\b|translation|question answering|\bNLP\b"),
-    ("Robotics", r"robot|embodied|manipulation"),
-    ("Speech", r"speech|audio|\bTTS\b|voice"),
-    ("Code", r"\bcode\b|coding|program|software engineering"),
+    ("LLM", r"\bLLMs?\b|large language model|language model|大语言模型|大型语言模型"),
+    ("Agent", r"\bagent|智能体"),
+    ("Multimodal", r"multimodal|multi-modal|vision-language|\bVLMs?\b|\bMLLMs?\b|多模态|视觉语言"),
+    ("RL", r"reinforcement learning|\bRL\b|RLHF|GRPO|\bPPO\b|强化学习"),
+    ("AIGC", r"diffusion|text-to-image|video generation|image generation|generative|扩散|文生图|视频生成"),
+    ("CV", r"\bimage|\bvisual|\bvision\b|segmentation|detection|图像|视觉"),
+    ("3D", r"\b3D\b|point cloud|NeRF|gaussian splatting|三维|点云|高斯泼溅"),
+    ("NLP", r"\btext\b|translation|question answering|\bNLP\b|文本|问答"),
+    ("Robotics", r"robot|embodied|manipulation|机器人|具身"),
+    ("Speech", r"speech|audio|\bTTS\b|voice|语音|音频"),
+    ("Code", r"\bcode\b|coding|program|software engineering|代码生成|编程"),
 ))
 
 
-def hot_topics(papers: Sequence[ApiPaper], limit: int = 4) -> list[str]:
-    """The fields most papers of the day belong to (at least two papers and a fifth of the day)."""
+def hot_topics(texts: Sequence[str], limit: int = 4) -> list[str]:
+    """The fields most of the day's papers belong to (at least two papers and a fifth of the day)."""
     counts: Counter[str] = Counter()
-    for p in papers:
-        text = f"{p.title} {p.summary} {' '.join(p.ai_keywords)}"
+    for text in texts:
         counts.update(label for label, pattern in _FIELDS if pattern.search(text))
-    floor = max(2, round(0.2 * len(papers)))
+    floor = max(2, round(0.2 * len(texts)))
     return [label for label, n in counts.most_common() if n >= floor][:limit]
 
 
@@ -138,4 +137,5 @@ def build_digest(day: dt.date, papers: Sequence[ApiPaper], translated: Sequence[
     items = tuple(Paper(rank=i, title_zh=t, title_en=p.title, abstract_zh=a, hf_url=p.hf_url,
                         arxiv_url=p.arxiv_url, arxiv_id=p.id)
                   for i, (p, (t, a)) in enumerate(zip(papers, translated, strict=True), start=1))
-    return Digest(date=day, papers=items, stated_count=len(items), hot_topics=tuple(hot_topics(papers)))
+    texts = [f"{p.title} {p.summary} {' '.join(p.ai_keywords)}" for p in papers]
+    return Digest(date=day, papers=items, stated_count=len(items), hot_topics=tuple(hot_topics(texts)))

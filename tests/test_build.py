@@ -38,7 +38,8 @@ def test_episode_folder(built: Path) -> None:
     manifest, mp3 = episode(built)
     folder = mp3.parent
     assert mp3.name.isascii() and mp3.suffix == ".mp3"
-    for name in ("transcript.vtt", "transcript.srt", "chapters.json", "notes.html", "episode.json"):
+    for name in ("transcript.vtt", "transcript.srt", "chapters.json", "index.html", "episode.json", "digest.md",
+                 "digest.html", "wordcloud.png", "trend.png"):
         assert (folder / name).stat().st_size > 0, name
     for key in ("date", "title", "audio", "bytes", "duration", "chapters", "papers", "engine", "writer"):
         assert key in manifest
@@ -139,7 +140,7 @@ def test_transcripts(built: Path) -> None:
     assert chapters["version"] == "1.2.0"
     starts = [c["startTime"] for c in chapters["chapters"]]
     assert starts == sorted(starts) and starts[0] == 0
-    notes = (folder / "notes.html").read_text("utf-8")
+    notes = (folder / "index.html").read_text("utf-8")
     assert "https://arxiv.org/abs/2611.10001" in notes and "00:00" in notes
 
 
