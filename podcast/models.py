@@ -82,6 +82,7 @@ class PaperRef(_Strict):
     """What the show notes need to know about a segment's paper."""
 
     rank: int
+    title_zh: str | None = None  # as the digest wrote it (pages escape it; speech uses the segment title)
     title_en: str = ""
     hf_url: str | None = None
     arxiv_url: str | None = None

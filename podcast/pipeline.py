@@ -194,7 +194,8 @@ def _write_episode(project: Project, script: Script, stage: Path, timeline: audi
     papers = []
     for seg in script.segments:
         if seg.paper:
-            papers.append({"rank": seg.paper.rank, "title_zh": seg.title, "title_en": seg.paper.title_en,
+            papers.append({"rank": seg.paper.rank, "title_zh": seg.paper.title_zh or seg.title,
+                           "title_en": seg.paper.title_en,
                            "hf_url": seg.paper.hf_url, "arxiv_url": seg.paper.arxiv_url})
     # this day's pictures and digest, kept with the episode so old digests keep their own
     pictures = {"trend": "trend.png"}

@@ -488,8 +488,9 @@ class TemplateWriter:
                                   for b in beats])
         return Segment(id=f"paper-{paper.rank}", title=display_title(paper.title_zh),
                        kind="paper", url=paper.url, lines=lines, budget_seconds=round(budget, 1),
-                       paper=PaperRef(rank=paper.rank, title_en=paper.title_en, hf_url=paper.hf_url,
-                                      arxiv_url=paper.arxiv_url, arxiv_id=paper.arxiv_id))
+                       paper=PaperRef(rank=paper.rank, title_zh=paper.title_zh, title_en=paper.title_en,
+                                      hf_url=paper.hf_url, arxiv_url=paper.arxiv_url,
+                                      arxiv_id=paper.arxiv_id))
 
     def _beats(self, notes: PaperNotes, index: int, total: int, previous: PaperNotes | None,
                budget: float, plan: LengthPlan, rng: Rng, solo: bool, explained: set[str]) -> list[_Beat]:

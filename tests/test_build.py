@@ -38,8 +38,8 @@ def test_episode_folder(built: Path) -> None:
     manifest, mp3 = episode(built)
     folder = mp3.parent
     assert mp3.name.isascii() and mp3.suffix == ".mp3"
-    for name in ("transcript.vtt", "transcript.srt", "chapters.json", "index.html", "episode.json", "digest.md",
-                 "digest.html", "wordcloud.png", "trend.png"):
+    for name in ("transcript.vtt", "transcript.srt", "chapters.json", "index.html", "episode.json",
+                 "digest.md", "digest.html", "wordcloud.png", "trend.png"):
         assert (folder / name).stat().st_size > 0, name
     for key in ("date", "title", "audio", "bytes", "duration", "chapters", "papers", "engine", "writer"):
         assert key in manifest
