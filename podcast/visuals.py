@@ -114,7 +114,6 @@ def trend_chart(days: Sequence[tuple[dt.date, int]], width: float = 10, height: 
     matplotlib.use("Agg")
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
-    from matplotlib.dates import AutoDateLocator, DateFormatter
     from matplotlib.ticker import MaxNLocator
 
     font = cjk_font()
@@ -125,19 +124,20 @@ def trend_chart(days: Sequence[tuple[dt.date, int]], width: float = 10, height: 
         fig, ax = plt.subplots(figsize=(width, height), dpi=120)
         dates = [d for d, _ in days]
         counts = [n for _, n in days]
-        ax.bar(dates, counts, width=0.7, color="#2f6fb0", label="当日论文数")
+        x = np.arange(len(days))  # one slot per episode: weekends leave no empty gaps
+        ax.bar(x, counts, width=0.65, color="#2f6fb0", label="当日论文数")
         ax.set_ylabel("当日论文数")
         ax.set_ylim(0, max([*counts, 1]) * 1.25)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         total = ax.twinx()
-        total.plot(dates, np.cumsum(counts), color="#e07b39", marker="o", linewidth=2, label="累计论文数")
+        total.plot(x, np.cumsum(counts), color="#e07b39", marker="o", linewidth=2, label="累计论文数")
         total.set_ylabel("累计论文数")
         total.set_ylim(0, max(1, sum(counts)) * 1.1)
-        span = (dates[-1] - dates[0]).days if len(dates) > 1 else 0
-        ax.xaxis.set_major_locator(AutoDateLocator(minticks=3, maxticks=10))
-        ax.xaxis.set_major_formatter(DateFormatter("%m-%d" if span < 300 else "%Y-%m"))
-        if len(dates) == 1:
-            ax.set_xlim(dates[0] - dt.timedelta(days=3), dates[0] + dt.timedelta(days=3))
+        total.yaxis.set_major_locator(MaxNLocator(integer=True))
+        step = max(1, -(-len(days) // 10))
+        fmt = "%m-%d" if (dates[-1] - dates[0]).days < 300 else "%Y-%m-%d"
+        ax.set_xticks(x[::step], [d.strftime(fmt) for d in dates[::step]])
+        ax.set_xlim(-0.8, len(days) - 0.2)
         fig.autofmt_xdate(rotation=30)
         ax.set_title(f"近{len(days)}期论文趋势（{dates[0]:%Y-%m-%d} 至 {dates[-1]:%Y-%m-%d}）")
         lines = ax.get_legend_handles_labels()
