@@ -245,3 +245,20 @@ def test_injected_script_does_not_run(hostile_root: Path, browser) -> None:
             if path != "feed/index.html":  # the show page lists the spoken titles, tags removed
                 assert HOSTILE in page.inner_text("body")
         page.close()
+
+
+def test_a_feed_pointed_at_serve_plays_end_to_end(built_copy: Path) -> None:
+    import feedparser
+
+    with PreviewServer(built_copy, port=0) as server:
+        (built_copy / "podcast.toml").write_text(f'[show]\nbase_url = "{server.url}"\n', "utf-8")
+        assert CliRunner().invoke(main, ["publish", "--out", str(built_copy)]).exit_code == 0
+        status, headers, body = fetch(server.url + "feed/feed.xml")
+        assert status == 200 and headers["Content-Type"].startswith("application/rss+xml")
+        feed = feedparser.parse(body)
+        enclosure = feed.entries[0].enclosures[0]
+        assert enclosure.href.startswith(server.url)
+        status, headers, _ = fetch(enclosure.href, method="HEAD")
+        assert status == 200 and headers["Content-Length"] == str(enclosure.length)
+        for link in (feed.entries[0].link, feed.feed.image.href):
+            assert fetch(link)[0] == 200, link
