@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -59,24 +60,28 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def progress_bar(total: int) -> Callable[[bool], None]:
-    """A rich progress bar for synthesis showing how many lines came from the cache."""
+def progress_bar(total: int) -> Callable[[Any], None]:
+    """A rich progress bar for synthesis: lines done, from the cache, retried and fallen back."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     bar = Progress(TextColumn("[bold]合成语音"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("cached {task.fields[cached]}"), TimeRemainingColumn(),
-                   transient=False, disable=not sys.stderr.isatty(),
-                   console=None)
-    task = bar.add_task("speak", total=total, cached=0)
+                   TextColumn("cached {task.fields[cached]} · retried {task.fields[retried]} · "
+                              "fallback {task.fields[fallback]}"), TimeRemainingColumn(),
+                   transient=False, disable=not sys.stderr.isatty(), console=None)
+    task = bar.add_task("speak", total=total, cached=0, retried=0, fallback=0)
     bar.start()
-    state = {"done": 0, "cached": 0}
+    state = {"done": 0, "cached": 0, "retried": 0, "fallback": 0}
+    lock = threading.Lock()
 
-    def tick(cached: bool) -> None:
-        state["done"] += 1
-        state["cached"] += int(cached)
-        bar.update(task, advance=1, cached=state["cached"])
-        if state["done"] >= total:
-            bar.stop()
+    def tick(event: Any) -> None:
+        with lock:
+            state["done"] += 1
+            for key in ("cached", "retried", "fallback"):
+                state[key] += int(getattr(event, key))
+            bar.update(task, advance=1, cached=state["cached"], retried=state["retried"],
+                       fallback=state["fallback"])
+            if state["done"] >= total:
+                bar.stop()
 
     return tick
 
@@ -97,8 +102,13 @@ def _report(result: pipeline.SpeakResult) -> None:
                f"{len(m['chapters'])} chapters, {m['loudness_lufs']} LUFS, "
                f"true peak {m['true_peak_dbtp']} dBTP")
     voices = ", ".join(f"{name} {f0} Hz" for name, f0 in result.host_f0.items())
-    click.echo(f"         lines: {result.stats.synthesized} synthesized, {result.stats.cached} cached; "
-               f"median F0: {voices}")
+    st = result.stats
+    click.echo(f"         lines: {st.synthesized} synthesized, {st.cached} cached, {st.retried} retried, "
+               f"{st.fallbacks} fallen back; median F0: {voices}")
+    engines = m.get("speech", {}).get("engines", {})
+    if len(engines) > 1 or st.fallbacks:
+        spoken = ", ".join(f"{name} {n}" for name, n in engines.items())
+        _warn_one(f"some lines were not spoken by the chosen engine ({spoken}); see episode.json 'speech'")
     rows = m.get("segments", [])
     papers = [r for r in rows if r["budget_minutes"] is not None]
     if papers:
@@ -124,7 +134,8 @@ def main(verbose: bool) -> None:
 date_option = click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                            help="The day to fetch from the Hugging Face API (YYYY-MM-DD).")
 strict_option = click.option("--strict", is_flag=True,
-                             help="Fail instead of falling back to the template writer when the LLM fails.")
+                             help="Fail instead of falling back (LLM writer to templates, or a speech "
+                                  "engine to another voice or the offline engine).")
 
 
 @main.command()
@@ -238,8 +249,9 @@ def write(digest: Path, out: Path, writer: str | None, voices: str | None, stric
 @root_option
 @engine_option
 @voices_option
+@strict_option
 @friendly
-def speak(script: str, out: Path, engine: str | None, voices: str | None) -> None:
+def speak(script: str, out: Path, engine: str | None, voices: str | None, strict: bool) -> None:
     """Synthesize SCRIPT (a path, or a date for scripts/DATE.yaml) into episodes/DATE/.
 
     Only lines whose text or voice changed are synthesized again; the rest come
@@ -249,7 +261,7 @@ def speak(script: str, out: Path, engine: str | None, voices: str | None) -> Non
 
     project = pipeline.Project.open(out, voices)
     parsed = load_script(pipeline.resolve_script(project, script))
-    _report(pipeline.speak(project, parsed, engine, progress_bar))
+    _report(pipeline.speak(project, parsed, engine, progress_bar, strict=strict))
 
 
 @main.command()
@@ -318,7 +330,7 @@ def say(text: str, engine: str | None, voices: str | None, host: str | None, out
     from .speech import get_engine
 
     project = pipeline.Project.open(root, voices)
-    spoken_by = get_engine(engine or project.settings.engine, load_lexicon(root))
+    spoken_by = get_engine(engine or project.settings.engine, load_lexicon(root), project.settings)
     fed = spoken_by.speech_text(text)
     click.echo(fed)
     if out_file is None:
@@ -333,6 +345,24 @@ def say(text: str, engine: str | None, voices: str | None, host: str | None, out
                            f"{', '.join(h.id for h in project.voices.hosts)}")
     pipeline.say(project, spoken_by, fed, host_id, out_file)
     click.echo(f"wrote {out_file}")
+
+
+@main.command()
+@engine_option
+@voices_option
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Project root whose podcast.toml and voices/ apply.")
+@click.option("--all", "show_all", is_flag=True, help="List every language, not only Chinese voices.")
+@friendly
+def voices(engine: str | None, voices: str | None, root: Path, show_all: bool) -> None:
+    """List the voices ENGINE can use, and the voices the preset gives each host.
+
+    For edge this asks the online service; offline, it says so and shows the preset.
+    """
+    project = pipeline.Project.open(root, voices)
+    name = engine or project.settings.engine
+    for line in pipeline.voice_listing(project, name, show_all):
+        click.echo(line)
 
 
 @main.command()

@@ -94,6 +94,26 @@ class LLMSettings(_Section):
     response_format: str = Field(default="json_object", pattern=r"^(json_object|json_schema)$")
 
 
+class EdgeSettings(_Section):
+    """The online ``edge`` engine (Microsoft neural voices through edge-tts)."""
+
+    endpoint: str | None = Field(default=None, pattern=r"^wss?://")  # else PODCAST_EDGE_ENDPOINT
+    voices_url: str | None = Field(default=None, pattern=r"^https?://")  # else PODCAST_EDGE_VOICES_URL
+    concurrency: int = Field(default=4, ge=1, le=16)
+    timeout: float = Field(default=30.0, gt=0)  # hard limit per request, whatever the socket does
+    retries: int = Field(default=3, ge=0, le=10)
+    backoff: float = Field(default=1.0, ge=0)  # seconds; doubled per attempt, with jitter
+    fallback: list[str] = ["voice", "offline"]  # per failing line, in order
+
+    @field_validator("fallback")
+    @classmethod
+    def _known_steps(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in ("voice", "offline")]
+        if unknown:
+            raise ValueError(f"unknown fallback step {unknown[0]!r} (use 'voice' and/or 'offline')")
+        return value
+
+
 class Settings(_Section):
     """The whole configuration of one project root."""
 
@@ -104,6 +124,7 @@ class Settings(_Section):
     script: ScriptSettings = ScriptSettings()
     audio: AudioSettings = AudioSettings()
     llm: LLMSettings = LLMSettings()
+    edge: EdgeSettings = EdgeSettings()
 
 
 def load_settings(root: Path) -> Settings:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from .report import SegmentReport, segment_reports
 from .speech import (
     ClipCache,
     Engine,
+    Fallback,
+    LineRecord,
     LineRequest,
     SpeechStats,
     atomic_write_bytes,
@@ -114,20 +117,35 @@ def cover_bytes(project: Project) -> tuple[bytes, str]:
     return generate_cover(project.settings.show.title), "jpg"
 
 
+def speech_fallback(project: Project, engine: Engine, hosts: Sequence[str], strict: bool) -> Fallback:
+    """The fallback chain of ``[edge] fallback`` for a network engine; none for the offline one."""
+    steps = project.settings.edge.fallback if engine.needs_network else []
+    backup = None
+    voices: dict[str, dict[str, Any]] = {}
+    if "offline" in steps:
+        backup = get_engine("offline", load_lexicon(project.root), project.settings)
+        voices = {h: project.voices.voice(backup.name, h) for h in hosts}
+    return Fallback(engine=backup, voices=voices, other_voice="voice" in steps, strict=strict)
+
+
 def speak(project: Project, script: Script, engine_name: str | None = None,
-          progress: ProgressFactory | None = None, source_digest: Path | None = None) -> SpeakResult:
+          progress: ProgressFactory | None = None, source_digest: Path | None = None,
+          strict: bool = False) -> SpeakResult:
     """Script -> episodes/DATE/ (MP3, transcripts, chapters, notes, episode.json)."""
     settings = project.settings
-    engine = get_engine(engine_name or settings.engine, load_lexicon(project.root))
+    engine = get_engine(engine_name or settings.engine, load_lexicon(project.root), settings)
     voices = {h.id: project.voices.voice(engine.name, h.id) for h in script.hosts}
     requests = [LineRequest(line.speaker, line.text) for seg in script.segments for line in seg.lines]
     tick = progress(len(requests)) if progress else None
-    clips, stats = synthesize_lines(engine, requests, voices, ClipCache(), tick)
+    fallback = speech_fallback(project, engine, [h.id for h in script.hosts], strict)
+    clips, stats, records = synthesize_lines(engine, requests, voices, ClipCache(), tick, fallback)
+    spoke = {engine.name: engine, **({fallback.engine.name: fallback.engine} if fallback.engine else {})}
 
     cue_texts = []
-    for req, clip in zip(requests, clips, strict=True):
+    for req, clip, record in zip(requests, clips, records, strict=True):
         sentences = ep.display_sentences(req.text)
-        display = [(s, len(engine.speech_text(s))) for s in sentences]
+        speaker = spoke.get(record.engine, engine)
+        display = [(s, len(speaker.speech_text(s))) for s in sentences]
         spans = [(len(s.text), s.start, s.end) for s in clip.sentences]
         cue_texts.append(ep.align_sentences(display, spans))
     timeline = audio_mod.assemble(script, clips, cue_texts, settings.audio.turn_pause,
@@ -153,7 +171,7 @@ def speak(project: Project, script: Script, engine_name: str | None = None,
     try:
         digest = _day_digest(project, script.date, source_digest)
         manifest = _write_episode(project, script, stage, timeline, mastered, guid, engine,
-                                  host_f0, stats, source_digest, digest)
+                                  host_f0, stats, source_digest, digest, records)
         ep.swap_in(stage, final)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -176,7 +194,8 @@ def _day_digest(project: Project, day: dt.date, given: Path | None) -> Digest | 
 
 def _write_episode(project: Project, script: Script, stage: Path, timeline: audio_mod.Timeline,
                    mastered: audio_mod.Mastered, guid: str, engine: Engine, host_f0: dict[str, float],
-                   stats: SpeechStats, source_digest: Path | None, digest: Digest | None) -> dict[str, Any]:
+                   stats: SpeechStats, source_digest: Path | None, digest: Digest | None,
+                   records: Sequence[LineRecord]) -> dict[str, Any]:
     show = project.settings.show
     name = ep.audio_name(show.slug, script.date)
     mp3 = stage / name
@@ -232,6 +251,7 @@ def _write_episode(project: Project, script: Script, stage: Path, timeline: audi
         "loudness_lufs": round(mastered.loudness, 2),
         "true_peak_dbtp": round(mastered.true_peak, 2),
         "lines": stats.synthesized + stats.cached,
+        "speech": speech_record(script, records),
         "segments": segment_minutes(script, timeline, LengthPlan(pace=engine.pace,
                                                                    turn_pause=project.settings.audio.turn_pause)),
         "transcripts": {"vtt": "transcript.vtt", "srt": "transcript.srt"},
@@ -242,6 +262,22 @@ def _write_episode(project: Project, script: Script, stage: Path, timeline: audi
     }
     ep.write_json(stage / ep.MANIFEST, manifest)
     return manifest
+
+
+def speech_record(script: Script, records: Sequence[LineRecord]) -> dict[str, Any]:
+    """Which engine and voice spoke each line, and why a line was not spoken as planned."""
+    where = [(seg.id, i, line.speaker) for seg in script.segments for i, line in enumerate(seg.lines)]
+    lines = []
+    for (segment, index, speaker), r in zip(where, records, strict=True):
+        row: dict[str, Any] = {"segment": segment, "line": index, "speaker": speaker, "engine": r.engine,
+                               "voice": r.voice}
+        if r.retries:
+            row["retries"] = r.retries
+        if r.why:
+            row["why"] = r.why
+        lines.append(row)
+    return {"engines": dict(Counter(r.engine for r in records)),
+            "fallbacks": sum(r.why is not None for r in records), "lines": lines}
 
 
 def segment_minutes(script: Script, timeline: audio_mod.Timeline, plan: LengthPlan) -> list[dict[str, Any]]:
@@ -255,6 +291,36 @@ def segment_minutes(script: Script, timeline: audio_mod.Timeline, plan: LengthPl
             "actual_minutes": round((chapter.end - chapter.start) / 60, 2),
         })
     return rows
+
+
+def voice_listing(project: Project, engine_name: str, show_all: bool = False) -> list[str]:
+    """Lines describing an engine's voices (online list when it has one) and the preset's choice."""
+    import asyncio
+
+    engine = get_engine(engine_name, load_lexicon(project.root), project.settings)
+    out = []
+    if engine.name == "edge":
+        from .speech.edge import list_voices
+
+        try:
+            found = asyncio.run(list_voices(engine.voices_url))  # type: ignore[attr-defined]
+        except Exception as exc:
+            out.append(f"cannot reach the edge voice list ({type(exc).__name__}: {str(exc)[:120]}); "
+                       "showing the voices of the preset only")
+        else:
+            chosen = [v for v in found if show_all or str(v.get("Locale", "")).startswith("zh-")]
+            scope = "" if show_all else " for Chinese (--all for every language)"
+            out.append(f"{len(chosen)} voices{scope}")
+            for v in sorted(chosen, key=lambda v: v.get("ShortName", "")):
+                out.append(f"  {v.get('ShortName', '?'):<34} {v.get('Gender', ''):<7} {v.get('Locale', '')}")
+    else:
+        out.append(f"{engine.name}: one embedded voice; hosts differ by the preset's settings")
+    out.append(f"preset {project.settings.voices!r}:")
+    for host in project.voices.hosts:
+        settings = project.voices.voice(engine.name, host.id)
+        shown = ", ".join(f"{k}={v}" for k, v in settings.items()) or "(defaults)"
+        out.append(f"  {host.id} {host.name}: {shown}")
+    return out
 
 
 def say(project: Project, engine: Engine, fed: str, host_id: str, path: Path) -> None:
@@ -385,9 +451,10 @@ def fetch(project: Project, day: dt.date, refresh: bool = False,
 def build(project: Project, digest_path: Path, engine: str | None = None, writer: str | None = None,
           progress: ProgressFactory | None = None, strict: bool = False,
           warn: Callable[[str], None] = lambda _m: None) -> BuildResult:
+    """Digest -> script -> episode -> feed. ``strict`` forbids every fallback (writer and speech)."""
     digest = read_digest(digest_path)
     _, path = write(project, digest, writer, engine, strict, warn)
-    spoken = speak(project, load_script(path), engine, progress, source_digest=digest_path)
+    spoken = speak(project, load_script(path), engine, progress, source_digest=digest_path, strict=strict)
     return BuildResult(digest, path, spoken, publish(project))
 
 

@@ -40,12 +40,12 @@ def main() -> None:
     parser.add_argument("--engine", default="offline")
     args = parser.parse_args()
     root = HERE.parent
-    engine = get_engine(args.engine, load_lexicon(root))
+    engine = get_engine(args.engine, load_lexicon(root), None)
     preset = load_voices(root, "default")
     script = get_writer("template").write(read_digest(args.digest), preset.hosts, "AI论文早班车")
     lines = [LineRequest(ln.speaker, ln.text) for seg in script.segments for ln in seg.lines]
     voices = {h.id: preset.voice(engine.name, h.id) for h in preset.hosts}
-    clips, _ = synthesize_lines(engine, lines, voices, ClipCache())
+    clips, _, _ = synthesize_lines(engine, lines, voices, ClipCache())
     x = np.array([features(ln.text) for ln in lines], float)
     y = np.array([c.duration for c in clips])
     coef, *_ = np.linalg.lstsq(x, y, rcond=None)

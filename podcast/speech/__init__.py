@@ -14,8 +14,11 @@ import io
 import json
 import os
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -23,7 +26,7 @@ import numpy as np
 from platformdirs import user_cache_dir
 from scipy.io import wavfile
 
-from ..errors import PodcastError
+from ..errors import EngineError, PodcastError
 from ..length import OFFLINE_PACE, Pace
 from ..textnorm import Lexicon
 
@@ -44,6 +47,7 @@ class Clip:
     samples: np.ndarray
     sample_rate: int
     sentences: tuple[Sentence, ...] = ()
+    retries: int = 0  # attempts the engine needed beyond the first (not cached)
 
     @property
     def duration(self) -> float:
@@ -68,7 +72,7 @@ class Engine(Protocol):
         ...
 
 
-EngineFactory = Callable[[Lexicon | None], Engine]
+EngineFactory = Callable[..., Engine]  # (lexicon, settings) -> Engine
 ENGINES: dict[str, EngineFactory] = {}
 
 
@@ -77,25 +81,28 @@ def register_engine(factory: EngineFactory) -> EngineFactory:
     return factory
 
 
+def _load_builtin_engines() -> None:
+    from . import edge, offline  # noqa: F401  (register the built-in engines)
+
+
 def engine_pace(name: str) -> Pace:
     """An engine's speaking pace without constructing it (the writer plans with it)."""
-    from . import offline  # noqa: F401  (registers the built-in engines)
-
+    _load_builtin_engines()
     factory = ENGINES.get(name)
     return getattr(factory, "pace", OFFLINE_PACE)
 
 
-def get_engine(name: str, lexicon: Lexicon | None = None) -> Engine:
-    """Construct engine ``name``; ``lexicon`` overrides the built-in pronunciation lexicon."""
-    from . import offline  # noqa: F401  (registers the built-in engines)
-
+def get_engine(name: str, lexicon: Lexicon | None = None, settings: Any = None) -> Engine:
+    """Construct engine ``name``; ``lexicon`` overrides the built-in pronunciation lexicon and
+    ``settings`` (the project's ``Settings``) carries engine sections such as ``[edge]``."""
+    _load_builtin_engines()
     try:
         factory = ENGINES[name]
     except KeyError:
         raise PodcastError(
             f"unknown speech engine {name!r}; available: {', '.join(sorted(ENGINES))}"
         ) from None
-    return factory(lexicon)
+    return factory(lexicon, settings)
 
 
 def cache_root() -> Path:
@@ -162,6 +169,11 @@ class ClipCache:
 SILENT_LINE_RATE = 24000
 
 
+class EngineUnavailable(EngineError):
+    """The engine cannot work at all right now (offline, blocked, refused): retrying line by
+    line is pointless, so the whole run switches engines instead."""
+
+
 @dataclass(frozen=True)
 class LineRequest:
     """One line to speak: who speaks it and the display text."""
@@ -171,11 +183,138 @@ class LineRequest:
 
 
 @dataclass(frozen=True)
+class LineRecord:
+    """Which engine and voice spoke a line, and why when it was not the chosen one."""
+
+    engine: str
+    voice: str
+    cached: bool = False
+    retries: int = 0
+    why: str | None = None
+
+
+@dataclass(frozen=True)
 class SpeechStats:
     synthesized: int
     cached: int
     audio_seconds: float
     synth_seconds: float
+    retried: int = 0
+    fallbacks: int = 0
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Where a failing line goes: another voice of the same engine, then ``engine``."""
+
+    engine: Engine | None = None
+    voices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    other_voice: bool = True  # try the host's ``fallback_voice`` of the same engine first
+    strict: bool = False  # any fallback is an error instead
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One finished line, for progress bars."""
+
+    cached: bool
+    retried: bool
+    fallback: bool
+
+
+def check_clip(clip: Clip, text: str, pace: Pace) -> str | None:
+    """Why a clip must not go into an episode (empty, far too short, silent, clipped), or None."""
+    samples = clip.samples
+    if samples.size == 0:
+        return "empty clip"
+    expected = pace.seconds(text)
+    if expected > 1.0 and clip.duration < 0.3 * expected:
+        return f"too short for its text ({clip.duration:.2f} s, expected about {expected:.1f} s)"
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    if rms < 1e-3:
+        return "silent"
+    if float(np.mean(np.abs(samples) >= 0.999)) > 0.002:
+        return "clipped"
+    return None
+
+
+def _voice_label(voice: dict[str, Any], engine: Engine) -> str:
+    return str(voice.get("voice") or engine.name)
+
+
+class _Run:
+    """One script through one engine, with the cache, checks, retries and fallbacks."""
+
+    def __init__(self, engine: Engine, voices: dict[str, dict[str, Any]], cache: ClipCache,
+                 fallback: Fallback, on_progress: Callable[[Progress], None] | None) -> None:
+        self.engine = engine
+        self.voices = voices
+        self.cache = cache
+        self.fallback = fallback
+        self.on_progress = on_progress
+        self.lock = threading.Lock()
+        self.spent = 0.0
+        self.audio = 0.0
+
+    def speak(self, engine: Engine, line: LineRequest, voice: dict[str, Any]) -> tuple[Clip, bool, int]:
+        """(clip, cached, retries) for one line through the cache; checks every fresh clip."""
+        text = engine.speech_text(line.text)
+        if not text:
+            # nothing speakable (a line of only punctuation): a short breath, never an engine call
+            return Clip(np.zeros(SILENT_LINE_RATE // 4, np.float32), SILENT_LINE_RATE), True, 0
+        key = self.cache.key(engine, voice, text)
+        clip = self.cache.get(key)
+        if clip is not None:
+            return clip, True, 0
+        retries = 0
+        while True:
+            t0 = time.perf_counter()
+            clip = engine.synthesize(text, voice)
+            problem = check_clip(clip, line.text, engine.pace)
+            with self.lock:
+                self.spent += time.perf_counter() - t0
+            if problem is None:
+                break
+            if retries >= 1:
+                raise EngineError(f"{engine.name}: {problem}")
+            retries += 1
+        with self.lock:
+            self.audio += clip.duration
+        self.cache.put(key, clip)
+        return clip, False, retries
+
+    def line(self, line: LineRequest) -> tuple[Clip, LineRecord]:
+        voice = self.voices.get(line.speaker, {})
+        try:
+            clip, cached, retries = self.speak(self.engine, line, voice)
+            return clip, LineRecord(self.engine.name, _voice_label(voice, self.engine), cached,
+                                    retries + clip.retries)
+        except EngineUnavailable:
+            raise
+        except EngineError as exc:
+            if self.fallback.strict:
+                raise EngineError(f"line {line.text[:30]!r}: {exc} (--strict forbids a fallback)") from exc
+            return self.rescue(line, voice, str(exc))
+
+    def rescue(self, line: LineRequest, voice: dict[str, Any], why: str) -> tuple[Clip, LineRecord]:
+        """The line's fallback chain: the host's other voice, then the fallback engine."""
+        other = voice.get("fallback_voice")
+        if self.fallback.other_voice and other:
+            second = {**voice, "voice": other}
+            second.pop("fallback_voice", None)
+            try:
+                clip, cached, _ = self.speak(self.engine, line, second)
+                return clip, LineRecord(self.engine.name, str(other), cached, why=why)
+            except EngineUnavailable:
+                raise
+            except EngineError as exc:
+                why = f"{why}; {other}: {exc}"
+        engine = self.fallback.engine
+        if engine is None:
+            raise EngineError(f"line {line.text[:30]!r}: {why}, and no fallback engine")
+        backup = self.fallback.voices.get(line.speaker, {})
+        clip, cached, _ = self.speak(engine, line, backup)
+        return clip, LineRecord(engine.name, _voice_label(backup, engine), cached, why=why)
 
 
 def synthesize_lines(
@@ -183,40 +322,54 @@ def synthesize_lines(
     lines: Iterable[LineRequest],
     voices: dict[str, dict[str, Any]],
     cache: ClipCache,
-    on_progress: Callable[[bool], None] | None = None,
-) -> tuple[list[Clip], SpeechStats]:
-    """Speak every line through the cache. ``on_progress(cached)`` is called per line.
+    on_progress: Callable[[Progress], None] | None = None,
+    fallback: Fallback | None = None,
+) -> tuple[list[Clip], SpeechStats, list[LineRecord]]:
+    """Speak every line through the cache, ``engine.concurrency`` lines at a time.
 
-    Each fresh clip is stored as soon as it is made, so a crashed run resumes
-    from the first line that was not finished.
+    Each fresh clip is checked and stored as soon as it is made, so a crashed
+    run resumes from the first line that was not finished. A line that keeps
+    failing takes the fallback chain; if the engine is unavailable altogether,
+    the whole script is spoken by the fallback engine so that no host changes
+    voice in the middle of the dialogue.
     """
-    import time
+    fallback = fallback or Fallback()
+    requests = list(lines)
+    run = _Run(engine, voices, cache, fallback, on_progress)
+    workers = max(1, int(getattr(engine, "concurrency", 1)))
+    results: list[tuple[Clip, LineRecord] | None] = [None] * len(requests)
 
-    clips: list[Clip] = []
-    made = hits = 0
-    audio = spent = 0.0
-    for line in lines:
-        voice = voices.get(line.speaker, {})
-        text = engine.speech_text(line.text)
-        if not text:
-            # nothing speakable (a line of only punctuation): a short breath, not an engine error
-            clips.append(Clip(np.zeros(SILENT_LINE_RATE // 4, np.float32), SILENT_LINE_RATE))
-            if on_progress:
-                on_progress(True)
-            continue
-        key = cache.key(engine, voice, text)
-        clip = cache.get(key)
-        was_cached = clip is not None
-        if clip is None:
-            t0 = time.perf_counter()
-            clip = engine.synthesize(text, voice)
-            spent += time.perf_counter() - t0
-            audio += clip.duration
-            cache.put(key, clip)
-            made += 1
-        else:
-            hits += 1
-        clips.append(clip)
+    def work(i: int) -> None:
+        results[i] = run.line(requests[i])
+        record = results[i][1]  # type: ignore[index]
         if on_progress:
-            on_progress(was_cached)
-    return clips, SpeechStats(made, hits, audio, spent)
+            on_progress(Progress(record.cached, record.retries > 0, record.why is not None))
+
+    try:
+        if workers == 1:
+            for i in range(len(requests)):
+                work(i)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(work, i) for i in range(len(requests))]
+                try:
+                    for future in as_completed(futures):
+                        future.result()
+                except BaseException:
+                    for f in futures:
+                        f.cancel()
+                    raise
+    except EngineUnavailable as exc:
+        if fallback.strict or fallback.engine is None:
+            raise
+        # both hosts switch together: the whole script goes to the fallback engine
+        clips, stats, records = synthesize_lines(fallback.engine, requests, fallback.voices, cache,
+                                                 on_progress, Fallback(strict=True))
+        why = f"{engine.name} unavailable: {exc}"
+        return clips, stats, [LineRecord(r.engine, r.voice, r.cached, r.retries, why) for r in records]
+    done = [r for r in results if r is not None]
+    records = [r for _, r in done]
+    stats = SpeechStats(sum(not r.cached for r in records), sum(r.cached for r in records), run.audio,
+                        run.spent, sum(r.retries > 0 for r in records),
+                        sum(r.why is not None for r in records))
+    return [c for c, _ in done], stats, records

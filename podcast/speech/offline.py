@@ -207,7 +207,9 @@ class OfflineEngine:
     word_timings: ClassVar[bool] = False
     pace: ClassVar[Pace] = OFFLINE_PACE  # refit with scripts/calibrate_pace.py
 
-    def __init__(self, lexicon: Lexicon | None = None) -> None:
+    concurrency: ClassVar[int] = 1  # one LiteRT vocoder; threads would only contend
+
+    def __init__(self, lexicon: Lexicon | None = None, settings: Any = None) -> None:
         self.profile = SpeechProfile(latin=False, pinyin=True, lexicon=lexicon or builtin_lexicon())
 
     def speech_text(self, text: str) -> str:
