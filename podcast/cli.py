@@ -105,7 +105,7 @@ def _report(result: pipeline.SpeakResult) -> None:
     st = result.stats
     click.echo(f"         lines: {st.synthesized} synthesized, {st.cached} cached, {st.retried} retried, "
                f"{st.fallbacks} fallen back; median F0: {voices}")
-    engines = m.get("speech", {}).get("engines", {})
+    engines = {k: v for k, v in m.get("speech", {}).get("engines", {}).items() if k != "silence"}
     if len(engines) > 1 or st.fallbacks:
         spoken = ", ".join(f"{name} {n}" for name, n in engines.items())
         _warn_one(f"some lines were not spoken by the chosen engine ({spoken}); see episode.json 'speech'")

@@ -167,6 +167,7 @@ class ClipCache:
 
 
 SILENT_LINE_RATE = 24000
+SILENCE = "silence"  # the record of a line with nothing to say (only punctuation)
 
 
 class EngineUnavailable(EngineError):
@@ -285,6 +286,9 @@ class _Run:
 
     def line(self, line: LineRequest) -> tuple[Clip, LineRecord]:
         voice = self.voices.get(line.speaker, {})
+        if not self.engine.speech_text(line.text):
+            clip, _, _ = self.speak(self.engine, line, voice)
+            return clip, LineRecord(SILENCE, "-", cached=True)
         try:
             clip, cached, retries = self.speak(self.engine, line, voice)
             return clip, LineRecord(self.engine.name, _voice_label(voice, self.engine), cached,
