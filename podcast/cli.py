@@ -148,14 +148,25 @@ strict_option = click.option("--strict", is_flag=True,
 @strict_option
 @click.option("--dry-run", is_flag=True, help="Print papers, characters, tokens and minutes; spend nothing.")
 @click.option("--refresh", is_flag=True, help="With --date: fetch the list again even if it is cached.")
+@click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Backfill: build every weekday from this day...")
+@click.option("--to", "last", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="...to this day (inclusive); failures are reported at the end.")
 @friendly
 def build(digest: Path | None, day: Any, out: Path, engine: str | None, writer: str | None,
-          voices: str | None, strict: bool, dry_run: bool, refresh: bool) -> None:
+          voices: str | None, strict: bool, dry_run: bool, refresh: bool, first: Any, last: Any) -> None:
     """Build DIGEST (a DATE_daily_paper.md), or with --date D fetch, translate and build that day.
 
     Either way the result is an episode under episodes/DATE/ and an updated feed.
     A day the API lists no papers for (a weekend) ends cleanly with exit code 0.
+    With --from D1 --to D2 every weekday in between is built; a failing day does
+    not stop the others, and the exit code is 1 if any failed.
     """
+    if first is not None or last is not None:
+        if first is None or last is None or digest is not None or day is not None:
+            raise click.UsageError("backfill takes both --from and --to, and no DIGEST or --date")
+        _backfill(pipeline.Project.open(out, voices), first.date(), last.date(), engine, writer, strict)
+        return
     if (digest is None) == (day is None):
         raise click.UsageError("give either a DIGEST file or --date YYYY-MM-DD")
     project = pipeline.Project.open(out, voices)
@@ -170,6 +181,25 @@ def build(digest: Path | None, day: Any, out: Path, engine: str | None, writer: 
             return
         click.echo(f"digest   {digest}")
     _build(digest, out, engine, writer, voices, strict)
+
+
+def _backfill(project: pipeline.Project, first: Any, last: Any, engine: str | None, writer: str | None,
+              strict: bool) -> None:
+    if last < first:
+        raise click.UsageError("--to is before --from")
+
+    def show(result: pipeline.DayResult) -> None:
+        click.echo(f"{result.day}  {result.status:<8} {result.detail}")
+
+    results = pipeline.backfill(project, first, last, engine, writer, strict, _warn_one, show)
+    counts = {s: sum(r.status == s for r in results) for s in ("built", "skipped", "failed")}
+    click.echo(f"backfill {first}..{last}: {counts['built']} built, {counts['skipped']} skipped, "
+               f"{counts['failed']} failed")
+    for r in results:
+        if r.status == "failed":
+            click.secho(f"failed   {r.day}: {r.detail}", fg="red", err=True)
+    if counts["failed"]:
+        sys.exit(1)
 
 
 def _dry_run(project: pipeline.Project, digest: Path | None, day: Any, writer: str | None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import DigestError
@@ -23,6 +23,9 @@ _TOPICS = re.compile(r"^-\s*热门领域[：:]\s*(.*)$")
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
 _ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|huggingface\.co/papers/)(\d{4}\.\d{4,5})")
 _SECTION = re.compile(r"^##\s")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_BYTES = 5 * 10**6  # a real day is under 200 KB
+MAX_ABSTRACT = 20_000  # characters; real abstracts stay under about 2,000
 
 
 def read_digest(path: str | Path) -> Digest:
@@ -32,17 +35,39 @@ def read_digest(path: str | Path) -> Digest:
         raw = path.read_bytes()
     except OSError as exc:
         raise DigestError(path, f"cannot read digest: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_BYTES:
+        raise DigestError(path, f"{len(raw) / 1e6:.1f} MB is not a daily digest "
+                                f"(limit {MAX_BYTES // 10**6} MB)")
     try:
         text = raw.decode("utf-8-sig")
+        note = None
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DigestError(path, "not valid UTF-8 text", line) from exc
-    return parse_digest(text, source=str(path))
+        text = _legacy_chinese(raw)
+        if text is None:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise DigestError(path, "not valid UTF-8 text (nor GBK/GB18030)", line) from exc
+        note = f"{path}: read as GB18030 (GBK), not UTF-8"
+    digest = parse_digest(text, source=str(path))
+    if note:
+        digest = replace(digest, warnings=(note, *digest.warnings))
+    return digest
+
+
+def _legacy_chinese(raw: bytes) -> str | None:
+    """Decode a GBK/GB18030 file when that is clearly what it is (mostly Chinese text)."""
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    han = len(re.findall(r"[\u4e00-\u9fff]", text))
+    return text if han >= 10 and han >= 0.05 * len(text) else None
 
 
 def parse_digest(text: str, source: str = "<digest>") -> Digest:
     """Parse digest Markdown. Raises ``DigestError`` naming the line that is wrong."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text.removeprefix("\ufeff"))  # stray control characters cannot reach XML
+    lines = text.split("\n")
     date = _find_date(lines, source)
     stated: int | None = None
     topics: tuple[str, ...] = ()
@@ -98,6 +123,16 @@ def parse_digest(text: str, source: str = "<digest>") -> Digest:
         raise DigestError(source, "no papers found (expected '### 1. 标题' headings)",
                           _first_line(lines, "## 📝") or len(lines))
     warnings: list[str] = []
+    seen: dict[str, int] = {}
+    unique = []
+    for p in papers:
+        key = p.arxiv_id or re.sub(r"\s+", "", p.title_zh)
+        if key in seen:
+            warnings.append(f"{source}:{p.line}: paper {p.rank} repeats paper {seen[key]}; left out")
+            continue
+        seen[key] = p.rank
+        unique.append(p)
+    papers = unique
     if stated is not None and stated != len(papers):
         warnings.append(f"{source}: states {stated} papers but {len(papers)} were found")
     return Digest(date=date, papers=tuple(papers), stated_count=stated, hot_topics=topics,
@@ -138,6 +173,14 @@ def _make_paper(raw: dict, source: str) -> Paper:
         raise DigestError(source, f"paper {rank} has no '**摘要：**' section", line)
     if not abstract:
         raise DigestError(source, f"paper {rank}: the 摘要 is empty", raw["abstract_line"])
+    if len(abstract) > MAX_ABSTRACT:
+        raise DigestError(source, f"paper {rank}: the 摘要 has {len(abstract):,} characters "
+                                  f"(limit {MAX_ABSTRACT:,})", raw["abstract_line"])
+    if not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", abstract):
+        raise DigestError(source, f"paper {rank}: the 摘要 has no words (only symbols or emoji)",
+                          raw["abstract_line"])
+    if not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", raw["title_zh"]):
+        raise DigestError(source, f"paper {rank}: the title has no words (only symbols or emoji)", line)
     title_en = " ".join(raw["title_en"]).strip()
     hf = arxiv = None
     for label, url in _LINK.findall(raw["links"]):

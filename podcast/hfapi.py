@@ -79,21 +79,21 @@ def parse_daily_papers(data: Any, source: str) -> list[ApiPaper]:
     """
     if isinstance(data, dict):
         keys = ", ".join(sorted(data)[:5])
-        raise ApiFormatError(Path(source), f"expected a JSON list of papers, got an object with keys {keys}")
+        raise ApiFormatError(source, f"expected a JSON list of papers, got an object with keys {keys}")
     if not isinstance(data, list):
-        raise ApiFormatError(Path(source), f"expected a JSON list of papers, got {type(data).__name__}")
+        raise ApiFormatError(source, f"expected a JSON list of papers, got {type(data).__name__}")
     papers = []
     for i, entry in enumerate(data):
         where = f"entry {i}"
         if not isinstance(entry, dict):
-            raise ApiFormatError(Path(source), f"{where}: expected an object, got {type(entry).__name__} "
+            raise ApiFormatError(source, f"{where}: expected an object, got {type(entry).__name__} "
                                                "(a stored Python repr is not an API answer)")
         raw = entry.get("paper")
         if not isinstance(raw, dict):
-            raise ApiFormatError(Path(source), f"{where}: missing 'paper' object")
+            raise ApiFormatError(source, f"{where}: missing 'paper' object")
         for key in ("id", "title", "summary"):
             if not isinstance(raw.get(key), str) or not raw[key].strip():
-                raise ApiFormatError(Path(source), f"{where}.paper.{key}: missing or empty")
+                raise ApiFormatError(source, f"{where}.paper.{key}: missing or empty")
         authors = tuple(a["name"] for a in raw.get("authors") or [] if isinstance(a, dict) and a.get("name"))
         keywords = raw.get("ai_keywords") or []
         papers.append(ApiPaper(
@@ -168,7 +168,7 @@ class Fetcher:
                         try:
                             return response.json()
                         except json.JSONDecodeError as exc:
-                            raise ApiFormatError(Path(url), f"answer is not JSON: {exc}") from exc
+                            raise ApiFormatError(url, f"answer is not JSON: {exc}") from exc
                     if response.status_code not in RETRY_STATUS:
                         raise FetchError(f"{url}: HTTP {response.status_code}")
                     last = f"HTTP {response.status_code}"

@@ -68,7 +68,7 @@ class Line(_Strict):
     """One spoken turn. ``text`` is display text; engines get a normalised copy."""
 
     speaker: str = Field(min_length=1)
-    text: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=50_000)  # longer than 300 is split on loading
 
     @field_validator("text")
     @classmethod

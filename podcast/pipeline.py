@@ -19,15 +19,16 @@ import numpy as np
 
 from . import audio as audio_mod
 from . import episode as ep
-from . import site, visuals
+from . import faults, site, visuals
 from .config import Settings, VoicePreset, load_lexicon, load_settings, load_voices
 from .cover import generate_cover, load_cover
 from .digest import read_digest, render_digest
 from .errors import ConfigError, PodcastError
 from .feed import publish_feed, read_manifests
-from .hfapi import ApiPaper, Fetcher
+from .hfapi import ApiPaper, Fetcher, NoPapersError
 from .length import LengthPlan
 from .llm import LLM, LLMConfig, LLMUnavailable, estimate_tokens
+from .locks import day_lock, feed_lock
 from .models import Digest, Script
 from .report import SegmentReport, segment_reports
 from .speech import (
@@ -101,9 +102,10 @@ def write(project: Project, digest: Digest, writer_name: str | None = None,
     name = writer_name or project.settings.writer
     writer = get_writer(name, writer_options(project, name, strict, warn))
     hosts = project.voices.hosts[: project.settings.script.hosts]
-    script = writer.write(digest, hosts, project.settings.show.title, length_plan(project, engine_name))
-    path = script_path(project.root, script.date)
-    atomic_write_bytes(path, dump_script(script).encode("utf-8"))
+    with day_lock(project.root, digest.date.isoformat()):
+        script = writer.write(digest, hosts, project.settings.show.title, length_plan(project, engine_name))
+        path = script_path(project.root, script.date)
+        atomic_write_bytes(path, dump_script(script).encode("utf-8"))
     return script, path
 
 
@@ -132,6 +134,12 @@ def speak(project: Project, script: Script, engine_name: str | None = None,
           progress: ProgressFactory | None = None, source_digest: Path | None = None,
           strict: bool = False) -> SpeakResult:
     """Script -> episodes/DATE/ (MP3, transcripts, chapters, notes, episode.json)."""
+    with day_lock(project.root, script.date.isoformat()):
+        return _speak(project, script, engine_name, progress, source_digest, strict)
+
+
+def _speak(project: Project, script: Script, engine_name: str | None,
+           progress: ProgressFactory | None, source_digest: Path | None, strict: bool) -> SpeakResult:
     settings = project.settings
     engine = get_engine(engine_name or settings.engine, load_lexicon(project.root), settings)
     voices = {h.id: project.voices.voice(engine.name, h.id) for h in script.hosts}
@@ -200,6 +208,7 @@ def _write_episode(project: Project, script: Script, stage: Path, timeline: audi
     name = ep.audio_name(show.slug, script.date)
     mp3 = stage / name
     audio_mod.encode_mp3(mastered.samples, mastered.sample_rate, mp3, project.settings.audio.bitrate)
+    faults.reached("encoding")
     cover, ext = cover_bytes(project)
     desc = ep.description(script)
     audio_mod.write_id3(mp3, audio_mod.Tags(
@@ -366,10 +375,11 @@ def publish(project: Project) -> Path:
     """episodes/*/episode.json -> feed/feed.xml, the cover and the show page feed/index.html."""
     show = project.settings.show
     cover = cover_bytes(project)
-    path = publish_feed(project.root, show, cover)
-    page = site.show_page(show, read_manifests(project.root / "episodes"), f"cover.{cover[1]}")
-    atomic_write_bytes(project.root / "feed" / "index.html", page.encode("utf-8"))
-    site.write_site_font(project.root)
+    with feed_lock(project.root):
+        path = publish_feed(project.root, show, cover)
+        page = site.show_page(show, read_manifests(project.root / "episodes"), f"cover.{cover[1]}")
+        atomic_write_bytes(project.root / "feed" / "index.html", page.encode("utf-8"))
+        site.write_site_font(project.root)
     return path
 
 
@@ -453,9 +463,55 @@ def build(project: Project, digest_path: Path, engine: str | None = None, writer
           warn: Callable[[str], None] = lambda _m: None) -> BuildResult:
     """Digest -> script -> episode -> feed. ``strict`` forbids every fallback (writer and speech)."""
     digest = read_digest(digest_path)
+    with day_lock(project.root, digest.date.isoformat()):
+        return _build(project, digest, digest_path, engine, writer, progress, strict, warn)
+
+
+def _build(project: Project, digest: Digest, digest_path: Path, engine: str | None, writer: str | None,
+           progress: ProgressFactory | None, strict: bool, warn: Callable[[str], None]) -> BuildResult:
     _, path = write(project, digest, writer, engine, strict, warn)
     spoken = speak(project, load_script(path), engine, progress, source_digest=digest_path, strict=strict)
     return BuildResult(digest, path, spoken, publish(project))
+
+
+@dataclass(frozen=True)
+class DayResult:
+    """One day of a backfill: built, skipped (weekend, no papers) or failed, and why."""
+
+    day: dt.date
+    status: str
+    detail: str
+
+
+def backfill(project: Project, start: dt.date, end: dt.date, engine: str | None = None,
+             writer: str | None = None, strict: bool = False,
+             warn: Callable[[str], None] = lambda _m: None,
+             on_day: Callable[[DayResult], None] = lambda _r: None) -> list[DayResult]:
+    """Build every weekday from ``start`` to ``end``; a failing day is reported, not fatal.
+
+    A day whose digest is already in scripts/ is not fetched or translated again.
+    """
+    results = []
+    day = start
+    while day <= end:
+        if day.weekday() >= 5:
+            result = DayResult(day, "skipped", "weekend")
+        else:
+            try:
+                source = digest_path(project, day)
+                if not source.exists():
+                    source = fetch(project, day, warn=warn)
+                built = build(project, source, engine, writer, None, strict, warn)
+                m = built.speak.manifest
+                result = DayResult(day, "built", f"{m['papers']} papers, {m['duration'] / 60:.1f} min")
+            except NoPapersError as exc:
+                result = DayResult(day, "skipped", str(exc))
+            except PodcastError as exc:
+                result = DayResult(day, "failed", str(exc))
+        results.append(result)
+        on_day(result)
+        day += dt.timedelta(days=1)
+    return results
 
 
 def resolve_script(project: Project, target: str) -> Path:

@@ -639,10 +639,55 @@ def load_script(path: Path) -> Script:
     if not isinstance(data, dict):
         raise ScriptError(path, "expected a mapping with date, title, hosts and segments")
     try:
-        return Script.model_validate(data)
+        script = Script.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         raise ScriptError(path, f"{where}: {msg}" if where else msg) from exc
+    return split_long_lines(script)
+
+
+MAX_LINE = 300  # characters one line may carry; longer hand-written lines are split at sentences
+
+
+def split_long_lines(script: Script) -> Script:
+    """Split over-long lines (a pasted paragraph) into several lines of the same speaker."""
+    notes = list(script.notes)
+    segments = []
+    for si, seg in enumerate(script.segments):
+        lines: list[Line] = []
+        for li, line in enumerate(seg.lines):
+            if len(line.text) <= MAX_LINE:
+                lines.append(line)
+                continue
+            parts = _chunks(line.text)
+            lines += [Line(speaker=line.speaker, text=p) for p in parts]
+            notes.append(f"segments.{si}.lines.{li}: a {len(line.text):,}-character line was split "
+                         f"into {len(parts)} lines")
+        segments.append(seg.model_copy(update={"lines": lines}))
+    if notes == script.notes:
+        return script
+    return script.model_copy(update={"segments": segments, "notes": notes})
+
+
+def _chunks(text: str) -> list[str]:
+    out: list[str] = []
+    current = ""
+    for piece in re.split(r"(?<=[。！？!?；;])", text):
+        while len(piece) > MAX_LINE:  # no sentence end for a long stretch: cut at a comma, or hard
+            cut = max(piece.rfind(c, 0, MAX_LINE) for c in "，,、 ")
+            cut = cut + 1 if cut > MAX_LINE // 3 else MAX_LINE
+            if current:
+                out.append(current)
+                current = ""
+            out.append(piece[:cut])
+            piece = piece[cut:]
+        if len(current) + len(piece) > MAX_LINE and current:
+            out.append(current)
+            current = ""
+        current += piece
+    if current.strip():
+        out.append(current)
+    return [p for p in (c.strip() for c in out) if p]
 

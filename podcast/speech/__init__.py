@@ -26,6 +26,7 @@ import numpy as np
 from platformdirs import user_cache_dir
 from scipy.io import wavfile
 
+from .. import faults
 from ..errors import EngineError, PodcastError
 from ..length import OFFLINE_PACE, Pace
 from ..textnorm import Lexicon
@@ -123,6 +124,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; published files must be readable
+        faults.reached(f"replace:{path.name}")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -282,6 +284,7 @@ class _Run:
         with self.lock:
             self.audio += clip.duration
         self.cache.put(key, clip)
+        faults.reached("synthesis")
         return clip, False, retries
 
     def line(self, line: LineRequest) -> tuple[Clip, LineRecord]:

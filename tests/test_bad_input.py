@@ -1,0 +1,254 @@
+"""A corpus of bad inputs: each gives one clear line naming the file and the place, a non-zero
+exit, and leaves what is already published (episodes/ and feed/) byte for byte as it was.
+Inputs that can be handled safely (BOM, CRLF, GBK, control characters, a pasted paragraph) are."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from podcast.cli import SAMPLE, main
+
+from .fakes import FakeHF, serve
+
+DATE = "2026-11-20"
+GOOD = SAMPLE.read_text("utf-8")
+FIRST_ABSTRACT = GOOD.split("**摘要：**\n", 1)[1].split("\n", 1)[0]
+
+
+@pytest.fixture(scope="module")
+def root(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("bad") / "root"
+    shutil.copytree(built, copy)
+    return copy
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for folder in ("episodes", "feed") for p in sorted((root / folder).rglob("*")) if p.is_file()}
+
+
+def script_data() -> dict:
+    return yaml.safe_load((SAMPLE.parents[2] / "scripts" / f"{DATE}.yaml").read_text("utf-8"))
+
+
+def dump(data: object) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+# (name, file to write, its content (str or bytes), command, expected message pieces)
+DIGESTS: list[tuple[str, str | bytes, list[str]]] = [
+    ("empty", "", ["no date"]),
+    ("truncated before the abstract", GOOD[: GOOD.index("**摘要：**")], ["paper 1 has no '**摘要：**' section"]),
+    ("truncated header", GOOD[:60], ["no date"]),
+    ("no title and no date", GOOD.split("\n", 2)[2].replace("# <img", "<img"), ["no date"]),
+    ("impossible date", GOOD.replace("2026-11-20", "2026-13-45", 1), ["invalid date '2026-13-45'"]),
+    ("no papers", GOOD.split("## 📝")[0], ["no papers found"]),
+    ("paper without abstract", GOOD.replace("**摘要：**", "**概要：**", 1), ["paper 1 has no '**摘要：**'"]),
+    ("empty abstract", GOOD.replace(FIRST_ABSTRACT, "", 1), ["paper 1: the 摘要 is empty"]),
+    ("title only emoji", GOOD.replace("### 1. TinyProver：小模型通过可验证自博弈学会形式化证明", "### 1. 🚀🔥", 1),
+     ["paper 1: the title has no words"]),
+    ("abstract only emoji", GOOD.replace(FIRST_ABSTRACT, "🚀🔥✨", 1), ["paper 1: the 摘要 has no words"]),
+    ("30k-character abstract", GOOD.replace(FIRST_ABSTRACT, "很长的摘要。" * 5000, 1),
+     ["paper 1: the 摘要 has 30,000 characters"]),
+    ("10 MB abstract", GOOD.replace(FIRST_ABSTRACT, "长" * 10_000_000, 1), ["MB is not a daily digest"]),
+    ("binary garbage", bytes(range(256)) * 40, ["not valid UTF-8 text"]),
+    ("UTF-16", GOOD.encode("utf-16"), ["not valid UTF-8 text"]),
+    ("Latin-1", "# Hugging Face 2026-11-20 论文日报".encode() + "\ncafé\n".encode("latin-1"),
+     ["not valid UTF-8 text"]),
+    ("headings only", "# x 2026-11-20 论文日报\n### 1. 标题一\n### 2. 标题二\n", ["paper 1 has no '**摘要：**'"]),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), DIGESTS, ids=[d[0] for d in DIGESTS])
+def test_bad_digest(root: Path, name: str, content: str | bytes, expected: list[str]) -> None:
+    before = snapshot(root)
+    path = root / "inputs" / f"{name.replace(' ', '-')}.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    result = CliRunner().invoke(main, ["build", str(path), "--out", str(root)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path}") and all(e in lines[0] for e in expected)
+    assert snapshot(root) == before
+
+
+def test_missing_and_unreadable_digests(root: Path) -> None:
+    before = snapshot(root)
+    result = CliRunner().invoke(main, ["build", str(root / "nope.md"), "--out", str(root)])
+    assert result.exit_code == 2 and f"error: {root / 'nope.md'}: cannot read digest" in result.output
+    result = CliRunner().invoke(main, ["build", str(root / "episodes"), "--out", str(root)])
+    assert result.exit_code == 2 and f"'{root / 'episodes'}' is a directory" in result.output
+    assert snapshot(root) == before
+
+
+CONFIGS = [
+    ("unknown top-level key", 'engin = "offline"\n', "podcast.toml: engin: Extra inputs are not permitted"),
+    ("unknown show key", '[show]\ntitel = "x"\n', "podcast.toml: show.titel: Extra inputs"),
+    ("wrong type", '[show]\npublish_hour = "eight"\n', "podcast.toml: show.publish_hour: Input should be a valid"),
+    ("non-ASCII base URL", '[show]\nbase_url = "https://例子.com/"\n', "show.base_url: Value error, must be an ASCII"),
+    ("invalid TOML", '[show\n', "podcast.toml: invalid TOML"),
+    ("loudness out of range", '[audio]\nloudness = -5\n', "audio.loudness: Input should be less than or equal"),
+    ("slug with spaces", '[show]\nslug = "my show"\n', "show.slug: String should match pattern"),
+    ("three hosts", '[script]\nhosts = 3\n', "script.hosts: Input should be less than or equal to 2"),
+    ("unknown fallback", '[edge]\nfallback = ["pray"]\n', "edge.fallback: Value error, unknown fallback step 'pray'"),
+    ("unknown response format", '[llm]\nresponse_format = "xml"\n', "llm.response_format: String should match"),
+    ("edge endpoint not ws", '[edge]\nendpoint = "http://x"\n', "edge.endpoint: String should match pattern"),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "expected"), CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_bad_config(root: Path, name: str, body: str, expected: str) -> None:
+    before = snapshot(root)
+    (root / "podcast.toml").write_text(body, "utf-8")
+    try:
+        result = CliRunner().invoke(main, ["publish", "--out", str(root)])
+    finally:
+        (root / "podcast.toml").unlink()
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and expected in result.output
+    assert snapshot(root) == before
+
+
+def _edit(change: Callable[[dict], object]) -> str:
+    data = script_data()
+    out = change(data)
+    return dump(out if out is not None else data)
+
+
+SCRIPTS = [
+    ("unknown speaker", _edit(lambda d: d["segments"][1]["lines"][0].update(speaker="C")),
+     r"segments.1.lines.0.speaker: unknown speaker 'C'"),
+    ("empty line", _edit(lambda d: d["segments"][0]["lines"][1].update(text="  ")), "segments.0.lines.1.text"),
+    ("no segments", _edit(lambda d: d.pop("segments") and None), "segments: Field required"),
+    ("invalid YAML", "date: 2026-11-20\nsegments: [\n  - {", "invalid YAML"),
+    ("a list", "- 1\n- 2\n", "expected a mapping"),
+    ("bad date", _edit(lambda d: d.update(date="20-11-2026")), "date: Input should be a valid date"),
+    ("unknown kind", _edit(lambda d: d["segments"][0].update(kind="intro")), "segments.0.kind"),
+    ("no lines", _edit(lambda d: d["segments"][2].update(lines=[])), "segments.2.lines"),
+    ("no hosts", _edit(lambda d: d.pop("hosts") and None), "hosts: Field required"),
+    ("extra field", _edit(lambda d: d["segments"][0].update(mood="happy")), "segments.0.mood: Extra inputs"),
+    ("not UTF-8", "date: 2026-11-20\ntitle: \xe9\n".encode("latin-1"), "not valid UTF-8"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), SCRIPTS, ids=[s[0] for s in SCRIPTS])
+def test_bad_script(root: Path, name: str, content: str | bytes, expected: str) -> None:
+    before = snapshot(root)
+    path = root / "inputs" / f"{name.replace(' ', '-')}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    result = CliRunner().invoke(main, ["speak", str(path), "--out", str(root)])
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and f"error: {path}" in result.output
+    assert expected in result.output
+    assert snapshot(root) == before
+
+
+def test_bad_lexicon_and_voice_preset(root: Path) -> None:
+    before = snapshot(root)
+    (root / "voices").mkdir(exist_ok=True)
+    lexicon = root / "voices" / "lexicon.toml"
+    lexicon.write_text('[pinyin]\n"权重" = "quan zhong"\n', "utf-8")
+    result = CliRunner().invoke(main, ["speak", DATE, "--out", str(root)])
+    lexicon.unlink()
+    assert result.exit_code == 2 and f"error: {lexicon}: pinyin.权重" in result.output
+    preset = root / "voices" / "broken.toml"
+    preset.write_text("hosts = []\n", "utf-8")
+    result = CliRunner().invoke(main, ["speak", DATE, "--out", str(root), "--voices", "broken"])
+    assert result.exit_code == 2 and f"error: {preset}: hosts: List should have at least 1 item" in result.output
+    assert snapshot(root) == before
+
+
+API_ANSWERS = [
+    ("wrapper object", {"status": "ok", "date": "2026-11-19", "count": 1, "data": []},
+     "expected a JSON list of papers, got an object"),
+    ("Python repr strings", ["{'paper': {'id': '2611.1'}}"], "entry 0: expected an object, got str"),
+    ("id of the wrong type", [{"paper": {"id": 7, "title": "T", "summary": "S"}}], "entry 0.paper.id: missing"),
+    ("summary missing", [{"paper": {"id": "1", "title": "T"}}], "entry 0.paper.summary: missing or empty"),
+    ("not JSON", "<html>busy</html>", "answer is not JSON"),
+    ("a number", 42, "expected a JSON list of papers, got int"),
+    ("list of lists", [[1, 2]], "entry 0: expected an object, got list"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "expected"), API_ANSWERS, ids=[a[0] for a in API_ANSWERS])
+def test_bad_api_answers(root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str,
+                         answer: object, expected: str) -> None:
+    before = snapshot(root)
+    hf = FakeHF({"2026-11-19": answer})  # type: ignore[dict-item]
+    with serve(hf) as url:
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        monkeypatch.setenv("PODCAST_CACHE_DIR", str(tmp_path))
+        result = CliRunner().invoke(main, ["build", "--date", "2026-11-19", "--out", str(root)])
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert f"{url}/api/daily_papers?date=2026-11-19" in result.output and expected in result.output
+    assert snapshot(root) == before
+
+
+def test_an_empty_api_day_is_not_an_error(root: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with serve(FakeHF({"2026-11-19": []})) as url:
+        monkeypatch.setenv("HF_ENDPOINT", url)
+        monkeypatch.setenv("PODCAST_CACHE_DIR", str(tmp_path))
+        result = CliRunner().invoke(main, ["build", "--date", "2026-11-19", "--out", str(root)])
+    assert result.exit_code == 0 and "no papers are listed for 2026-11-19" in result.output
+
+
+# ---------------------------------------------------------------- handled safely
+
+
+def test_bom_crlf_and_gbk_digests_are_read(tmp_path: Path) -> None:
+    reference = CliRunner().invoke(main, ["write", str(SAMPLE), "--out", str(tmp_path / "a")])
+    assert reference.exit_code == 0
+    expected = (tmp_path / "a" / "scripts" / f"{DATE}.yaml").read_text("utf-8")
+    variants = {"bom-crlf": ("\ufeff" + GOOD.replace("\n", "\r\n")).encode("utf-8"),
+                "gbk": re.sub("[\U00010000-\U0010ffff\ufe0f]", "", GOOD).encode("gbk")}  # GBK has no emoji
+    for name, data in variants.items():
+        path = tmp_path / f"{name}.md"
+        path.write_bytes(data)
+        result = CliRunner().invoke(main, ["write", str(path), "--out", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / name / "scripts" / f"{DATE}.yaml").read_text("utf-8") == expected
+        if name == "gbk":
+            assert "read as GB18030 (GBK)" in result.output
+
+
+def test_markup_control_characters_and_duplicates_are_handled(tmp_path: Path) -> None:
+    hostile = GOOD.replace("TinyProver：小模型", "TinyProver：<b>小</b>模型]]>\x07", 1)
+    second = GOOD.split("### 2.", 1)[1].split("---", 1)[0]
+    hostile = hostile.replace("### 4.", "### 5." + second.split("\n", 1)[1].join(["", ""])[:0] + "### 4.", 1)
+    dup = "### 5." + second + "---\n\n"
+    hostile = hostile.replace("## 🔍", dup + "## 🔍") if "## 🔍" in hostile else hostile + "\n" + dup
+    path = tmp_path / "hostile.md"
+    path.write_text(hostile.replace("\n\n", "\n\x0c\n", 1), "utf-8")
+    result = CliRunner().invoke(main, ["build", str(path), "--out", str(tmp_path / "root")])
+    assert result.exit_code == 0, result.output
+    assert "paper 5 repeats paper 2; left out" in result.output
+    root = tmp_path / "root"
+    feed = feedparser.parse(str(root / "feed" / "feed.xml"))
+    assert not feed.bozo, feed.bozo_exception
+    manifest = json.loads((root / "episodes" / DATE / "episode.json").read_text("utf-8"))
+    assert manifest["papers"] == 4 and "]]>" in (root / "episodes" / DATE / "digest.md").read_text("utf-8")
+
+
+def test_a_pasted_paragraph_is_split_into_lines(built_copy: Path) -> None:
+    data = script_data()
+    data["segments"][1]["lines"][2]["text"] = "这段话很长，需要拆开。" * 500
+    path = built_copy / "scripts" / f"{DATE}.yaml"
+    path.write_text(dump(data), "utf-8")
+    result = CliRunner().invoke(main, ["speak", DATE, "--out", str(built_copy)])
+    assert result.exit_code == 0, result.output
+    spoken = yaml.safe_load((built_copy / "episodes" / DATE / "script.yaml").read_text("utf-8"))
+    lines = spoken["segments"][1]["lines"]
+    assert all(len(ln["text"]) <= 300 for ln in lines) and len(lines) > 20
+    assert any("5,500-character line was split" in n for n in spoken["notes"])
