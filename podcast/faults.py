@@ -19,7 +19,9 @@ def reached(point: str) -> None:
     target = os.environ.get("PODCAST_KILL_AT")
     if not target:
         return
-    name, _, nth = target.partition(":")
+    name, _, nth = target.rpartition(":")
+    if not nth.isdigit():
+        name, nth = target, "1"
     if name != point:
         return
     with _lock:

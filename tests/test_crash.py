@@ -1,0 +1,114 @@
+"""Crashes, concurrent runs, idempotence and backfill: nothing published is ever lost or partial."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from .conftest import DATA
+
+CLI = [sys.executable, "-m", "podcast.cli"]
+SECOND = DATA / "2026-03-02_daily_paper.md"
+
+
+def run(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args, "--out", str(root)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})})
+
+
+def published(root: Path) -> dict:
+    """What a listener can see: every feed item's GUID and enclosure, checked against the files."""
+    feed_path = root / "feed" / "feed.xml"
+    feed = feedparser.parse(feed_path.read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    items = {}
+    for entry in feed.entries:
+        enclosure = entry.enclosures[0]
+        date = enclosure.href.split("/episodes/")[1].split("/")[0]
+        mp3 = root / "episodes" / date / enclosure.href.rsplit("/", 1)[1]
+        assert mp3.stat().st_size == int(enclosure.length), "enclosure length matches the file"
+        items[entry.id] = (enclosure.href, int(enclosure.length))
+    return items
+
+
+def digests(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted((root / "episodes").rglob("*")) if p.is_file() and ".lock" not in p.name}
+
+
+@pytest.mark.parametrize("point", ["synthesis:3", "encoding", "replace:feed.xml", "replace:index.html"])
+def test_a_killed_build_loses_nothing_and_resumes(built_copy: Path, point: str) -> None:
+    before = published(built_copy)
+    first_episode = {k: v for k, v in digests(built_copy).items() if k.startswith("episodes/2026-11-20/")}
+    killed = run(built_copy, "build", str(SECOND), env={"PODCAST_KILL_AT": point})
+    assert killed.returncode == -9, killed.stdout + killed.stderr  # SIGKILL: no cleanup ran
+    # what was published before the crash is still there, whole, with the same GUIDs and lengths
+    # (a kill after the feed's atomic replace may already list the new, complete episode)
+    crashed = published(built_copy)
+    assert all(crashed[guid] == before[guid] for guid in before)
+    still = {k: v for k, v in digests(built_copy).items() if k.startswith("episodes/2026-11-20/")}
+    assert still == first_episode
+    finished = run(built_copy, "build", str(SECOND))
+    assert finished.returncode == 0, finished.stderr
+    if point.startswith("synthesis"):
+        assert "3 synthesized" not in finished.stdout and "cached" in finished.stdout  # resumed from cache
+    after = published(built_copy)
+    assert len(after) == 2 and all(after[guid] == before[guid] for guid in before)
+
+
+def test_concurrent_runs_of_one_day_wait_and_other_days_run_alongside(built_copy: Path, tmp_path: Path) -> None:
+    slow = {"PODCAST_KILL_AT": ""}
+    same = [subprocess.Popen([*CLI, "speak", "2026-11-20", "--out", str(built_copy)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, **slow}) for _ in range(2)]
+    other = subprocess.Popen([*CLI, "build", str(SECOND), "--out", str(built_copy)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    outputs = [p.communicate(timeout=600) for p in [*same, other]]
+    assert all(p.returncode == 0 for p in [*same, other]), outputs
+    waited = [err for _, err in outputs[:2] if "is working on the episode of 2026-11-20; waiting" in err]
+    assert len(waited) == 1  # exactly one of the two same-day runs had to wait, and said so
+    items = published(built_copy)
+    assert len(items) == 2  # both days are in the feed, neither lost to the other
+    assert not list((built_copy / "episodes").glob(".staging-*"))
+
+
+def test_rebuilding_an_unchanged_day_is_byte_identical(built_copy: Path) -> None:
+    names = ["scripts/2026-11-20.yaml", "episodes/2026-11-20/transcript.vtt", "episodes/2026-11-20/transcript.srt",
+             "episodes/2026-11-20/chapters.json", "episodes/2026-11-20/index.html", "episodes/2026-11-20/digest.md",
+             "episodes/2026-11-20/ai-paper-daily-2026-11-20.mp3", "feed/feed.xml", "feed/index.html"]
+    before = {n: (built_copy / n).read_bytes() for n in names}
+    time.sleep(1.1)  # a clock-based timestamp would now differ
+    result = run(built_copy, "build", str(DATA.parent.parent / "podcast" / "sample" / "2026-11-20_daily_paper.md"))
+    assert result.returncode == 0, result.stderr
+    changed = [n for n in names if (built_copy / n).read_bytes() != before[n]]
+    assert changed == []
+
+
+def test_backfill_continues_past_a_failing_day(tmp_path: Path) -> None:
+    from .fakes import FakeChat, FakeHF, api_paper, serve
+
+    days = {"2026-11-16": [api_paper("2611.20001", "Alpha-1: A Study", "We study alpha. It improves by 3.5%.", 5)],
+            "2026-11-17": {"status": "broken wrapper"},
+            "2026-11-18": [api_paper("2611.20002", "Beta-2: Another Study", "We study beta. It scores 71.0%.", 9)]}
+    with serve(FakeHF(days)) as hf, serve(FakeChat()) as chat:
+        env = {"HF_ENDPOINT": hf, "OPENAI_BASE_URL": chat + "/v1", "OPENAI_API_KEY": "k",
+               "PODCAST_LLM_MODEL": "m"}
+        result = run(tmp_path / "root", "build", "--from", "2026-11-14", "--to", "2026-11-19", env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(ln.startswith("2026-11-14  skipped  weekend") for ln in lines)
+    assert any(ln.startswith("2026-11-16  built") for ln in lines)
+    assert any(ln.startswith("2026-11-17  failed") and "expected a JSON list of papers" in ln for ln in lines)
+    assert any(ln.startswith("2026-11-18  built") for ln in lines)
+    assert any(ln.startswith("2026-11-19  skipped") and "no papers" in ln for ln in lines)
+    assert "backfill 2026-11-14..2026-11-19: 2 built, 3 skipped, 1 failed" in result.stdout
+    manifests = sorted((tmp_path / "root" / "episodes").glob("*/episode.json"))
+    assert [p.parent.name for p in manifests] == ["2026-11-16", "2026-11-18"]
+    assert json.loads(manifests[0].read_text("utf-8"))["papers"] == 1
