@@ -39,6 +39,7 @@ from .speech import (
     LineRequest,
     SpeechStats,
     atomic_write_bytes,
+    cached_artifact,
     engine_pace,
     get_engine,
     synthesize_lines,
@@ -48,6 +49,7 @@ from .writer import WriterOptions, dump_script, get_writer, load_script, script_
 
 ProgressFactory = Callable[[int], Callable[[bool], None]]
 PAGE = "index.html"  # the episode's web page inside its folder
+PICTURES = 1  # bump when pictures or the cover are drawn differently, to refresh their cache
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,8 @@ def cover_bytes(project: Project) -> tuple[bytes, str]:
         if not path.exists():
             raise ConfigError(project.root / "podcast.toml", f"show.cover: {path} does not exist")
         return load_cover(path)
-    return generate_cover(project.settings.show.title), "jpg"
+    title = project.settings.show.title
+    return cached_artifact("cover", [PICTURES, title], lambda: generate_cover(title)), "jpg"
 
 
 def speech_fallback(project: Project, engine: Engine, hosts: Sequence[str], strict: bool) -> Fallback:
@@ -159,7 +162,7 @@ def _speak(project: Project, script: Script, engine_name: str | None,
     timeline = audio_mod.assemble(script, clips, cue_texts, settings.audio.turn_pause,
                                   settings.audio.segment_pause)
     mastered = audio_mod.master(timeline.samples, timeline.sample_rate, settings.audio.loudness,
-                                settings.audio.true_peak, settings.audio.sample_rate)
+                                settings.audio.true_peak)
     host_f0 = {}
     rate = timeline.sample_rate
     for host in script.hosts:
@@ -187,6 +190,22 @@ def _speak(project: Project, script: Script, engine_name: str | None,
     return SpeakResult(final, manifest, stats, host_f0)
 
 
+def encoded_mp3(mastered: audio_mod.Mastered, bitrate: int, out_rate: int) -> bytes:
+    """The MP3 of the mastered programme; identical audio is not encoded twice."""
+    import hashlib
+    import tempfile
+
+    pcm = hashlib.sha256(np.ascontiguousarray(mastered.samples, dtype="<f4").tobytes()).hexdigest()
+
+    def encode() -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "episode.mp3"
+            audio_mod.encode_mp3(mastered.samples, mastered.sample_rate, path, bitrate, out_rate)
+            return path.read_bytes()
+
+    return cached_artifact("mp3", [pcm, mastered.sample_rate, bitrate, out_rate], encode)
+
+
 def _day_digest(project: Project, day: dt.date, given: Path | None) -> Digest | None:
     """The digest behind an episode, for its digest page and keyword cloud, if we can find it."""
     for path in (given, digest_path(project, day), project.root / "episodes" / day.isoformat() / "source.md"):
@@ -207,7 +226,8 @@ def _write_episode(project: Project, script: Script, stage: Path, timeline: audi
     show = project.settings.show
     name = ep.audio_name(show.slug, script.date)
     mp3 = stage / name
-    audio_mod.encode_mp3(mastered.samples, mastered.sample_rate, mp3, project.settings.audio.bitrate)
+    atomic_write_bytes(mp3, encoded_mp3(mastered, project.settings.audio.bitrate,
+                                        project.settings.audio.sample_rate))
     faults.reached("encoding")
     cover, ext = cover_bytes(project)
     desc = ep.description(script)
@@ -229,10 +249,13 @@ def _write_episode(project: Project, script: Script, stage: Path, timeline: audi
     pictures = {"trend": "trend.png"}
     earlier = [m.data for m in read_manifests(project.root / "episodes")]
     days = visuals.recent_days(earlier, script.date, script.paper_count)
-    atomic_write_bytes(stage / "trend.png", visuals.trend_chart(days))
+    atomic_write_bytes(stage / "trend.png", cached_artifact(
+        "trend", [PICTURES, [(d.isoformat(), n) for d, n in days]], lambda: visuals.trend_chart(days)))
     if digest is not None:
         pictures["wordcloud"] = "wordcloud.png"
-        atomic_write_bytes(stage / "wordcloud.png", visuals.word_cloud(digest))
+        text = [(p.title_zh, p.abstract_zh) for p in digest.papers]
+        atomic_write_bytes(stage / "wordcloud.png", cached_artifact(
+            "wordcloud", [PICTURES, text], lambda: visuals.word_cloud(digest)))
         markdown, html = site.digest_files(show, digest, name, pictures)
         ep.write_text(stage / "digest.md", markdown)
         ep.write_text(stage / "digest.html", html)
@@ -336,11 +359,10 @@ def say(project: Project, engine: Engine, fed: str, host_id: str, path: Path) ->
     """Speak already-normalised text with one host's voice into a WAV or MP3 file."""
     clip = engine.synthesize(fed, project.voices.voice(engine.name, host_id))
     audio = project.settings.audio
-    mastered = audio_mod.master(clip.samples, clip.sample_rate, audio.loudness, audio.true_peak,
-                                audio.sample_rate)
+    mastered = audio_mod.master(clip.samples, clip.sample_rate, audio.loudness, audio.true_peak)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".mp3":
-        audio_mod.encode_mp3(mastered.samples, mastered.sample_rate, path, audio.bitrate)
+        audio_mod.encode_mp3(mastered.samples, mastered.sample_rate, path, audio.bitrate, audio.sample_rate)
     else:
         import io
 

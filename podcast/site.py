@@ -87,8 +87,6 @@ def write_site_font(root: Path) -> Path:
     Listed last in the pages' font stack, it is only downloaded by readers
     whose system has no Chinese font; rebuilt only when the characters change.
     """
-    from fontTools import subset
-
     pages = sorted((root / "feed").glob("*.html")) + sorted(
         p for p in (root / "episodes").glob("*/*.html") if not p.parent.name.startswith("."))
     chars = "".join(sorted({c for p in pages for c in p.read_text(encoding="utf-8")}))
@@ -97,6 +95,7 @@ def write_site_font(root: Path) -> Path:
     digest = hashlib.sha256(chars.encode()).hexdigest()
     if out.exists() and stamp.exists() and stamp.read_text() == digest:
         return out
+    from fontTools import subset
     options = subset.Options()
     options.flavor = "woff"
     options.layout_features = ["*"]

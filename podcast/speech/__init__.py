@@ -10,7 +10,6 @@ text, so a re-run, or a run after a one-line edit, only synthesizes what changed
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tempfile
@@ -24,7 +23,6 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from platformdirs import user_cache_dir
-from scipy.io import wavfile
 
 from .. import faults
 from ..errors import EngineError, PodcastError
@@ -131,8 +129,26 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def cached_artifact(kind: str, key: object, make: Callable[[], bytes]) -> bytes:
+    """Bytes made from ``key`` (JSON-able), computed once and kept in the cache folder.
+
+    Used for what is slow to remake and fully determined by its inputs: the
+    MP3 of identical PCM, the day's pictures, the generated cover.
+    """
+    digest = hashlib.sha256(json.dumps([kind, key], sort_keys=True, ensure_ascii=False,
+                                       default=str).encode()).hexdigest()
+    path = cache_root() / "artifacts" / kind / digest
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    data = make()
+    atomic_write_bytes(path, data)
+    return data
+
+
 class ClipCache:
-    """Content-addressed store of synthesized clips (WAV + JSON timings)."""
+    """Content-addressed store of synthesized clips (raw float32 + JSON timings)."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or cache_root() / "clips"
@@ -145,26 +161,25 @@ class ClipCache:
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         base = self.folder / key[:2] / key
-        return base.with_suffix(".wav"), base.with_suffix(".json")
+        return base.with_suffix(".f32"), base.with_suffix(".json")
 
     def get(self, key: str) -> Clip | None:
-        wav, meta = self._paths(key)
-        if not (wav.exists() and meta.exists()):
-            return None
+        raw, meta = self._paths(key)
         try:
-            rate, samples = wavfile.read(wav)
             info = json.loads(meta.read_text(encoding="utf-8"))
+            samples = np.frombuffer(raw.read_bytes(), dtype="<f4").copy()
         except (OSError, ValueError):
-            return None  # a damaged entry is just a miss
-        return Clip(np.asarray(samples, dtype=np.float32), int(rate),
-                    tuple(Sentence(**s) for s in info["sentences"]))
+            return None  # missing or damaged: just a miss
+        if samples.size != info.get("samples"):
+            return None  # a torn write from an old crash
+        return Clip(samples, int(info["rate"]), tuple(Sentence(**s) for s in info["sentences"]))
 
     def put(self, key: str, clip: Clip) -> None:
-        wav, meta = self._paths(key)
-        buf = io.BytesIO()
-        wavfile.write(buf, clip.sample_rate, clip.samples.astype(np.float32))
-        atomic_write_bytes(wav, buf.getvalue())
-        info = {"sentences": [s.__dict__ for s in clip.sentences]}
+        """Raw little-endian float32 plus JSON; the JSON is written last and names the length."""
+        raw, meta = self._paths(key)
+        atomic_write_bytes(raw, np.ascontiguousarray(clip.samples, dtype="<f4").tobytes())
+        info = {"rate": clip.sample_rate, "samples": int(clip.samples.size),
+                "sentences": [s.__dict__ for s in clip.sentences]}
         atomic_write_bytes(meta, json.dumps(info, ensure_ascii=False).encode())
 
 
