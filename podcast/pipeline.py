@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class SpeakResult:
     manifest: dict[str, Any]
     stats: SpeechStats
     host_f0: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for benchmarks
 
 
 def length_plan(project: Project, engine_name: str | None = None) -> LengthPlan:
@@ -122,6 +124,19 @@ def cover_bytes(project: Project) -> tuple[bytes, str]:
     return cached_artifact("cover", [PICTURES, title], lambda: generate_cover(title)), "jpg"
 
 
+class _Clock:
+    """Accumulates wall time per named step."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
+
+
 def speech_fallback(project: Project, engine: Engine, hosts: Sequence[str], strict: bool) -> Fallback:
     """The fallback chain of ``[edge] fallback`` for a network engine; none for the offline one."""
     steps = project.settings.edge.fallback if engine.needs_network else []
@@ -149,7 +164,9 @@ def _speak(project: Project, script: Script, engine_name: str | None,
     requests = [LineRequest(line.speaker, line.text) for seg in script.segments for line in seg.lines]
     tick = progress(len(requests)) if progress else None
     fallback = speech_fallback(project, engine, [h.id for h in script.hosts], strict)
+    clock = _Clock()
     clips, stats, records = synthesize_lines(engine, requests, voices, ClipCache(), tick, fallback)
+    clock.lap("synthesis")
     spoke = {engine.name: engine, **({fallback.engine.name: fallback.engine} if fallback.engine else {})}
 
     cue_texts = []
@@ -161,8 +178,11 @@ def _speak(project: Project, script: Script, engine_name: str | None,
         cue_texts.append(ep.align_sentences(display, spans))
     timeline = audio_mod.assemble(script, clips, cue_texts, settings.audio.turn_pause,
                                   settings.audio.segment_pause)
+    del clips  # the timeline holds the audio now; the clips would double the memory of a long day
+    clock.lap("assemble")
     mastered = audio_mod.master(timeline.samples, timeline.sample_rate, settings.audio.loudness,
                                 settings.audio.true_peak)
+    clock.lap("master")
     host_f0 = {}
     rate = timeline.sample_rate
     for host in script.hosts:
@@ -181,13 +201,14 @@ def _speak(project: Project, script: Script, engine_name: str | None,
     stage = ep.staging_dir(episodes, script.date)
     try:
         digest = _day_digest(project, script.date, source_digest)
-        manifest = _write_episode(project, script, stage, timeline, mastered, guid, engine,
+        manifest = _write_episode(project, script, stage, timeline, mastered, guid, engine, clock,
                                   host_f0, stats, source_digest, digest, records)
         ep.swap_in(stage, final)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    return SpeakResult(final, manifest, stats, host_f0)
+    clock.lap("files")
+    return SpeakResult(final, manifest, stats, host_f0, clock.laps)
 
 
 def encoded_mp3(mastered: audio_mod.Mastered, bitrate: int, out_rate: int) -> bytes:
@@ -195,7 +216,8 @@ def encoded_mp3(mastered: audio_mod.Mastered, bitrate: int, out_rate: int) -> by
     import hashlib
     import tempfile
 
-    pcm = hashlib.sha256(np.ascontiguousarray(mastered.samples, dtype="<f4").tobytes()).hexdigest()
+    samples = np.ascontiguousarray(mastered.samples, dtype="<f4")
+    pcm = hashlib.sha256(memoryview(samples).cast("B")).hexdigest()
 
     def encode() -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -220,14 +242,17 @@ def _day_digest(project: Project, day: dt.date, given: Path | None) -> Digest | 
 
 
 def _write_episode(project: Project, script: Script, stage: Path, timeline: audio_mod.Timeline,
-                   mastered: audio_mod.Mastered, guid: str, engine: Engine, host_f0: dict[str, float],
+                   mastered: audio_mod.Mastered, guid: str, engine: Engine, clock: _Clock,
+                   host_f0: dict[str, float],
                    stats: SpeechStats, source_digest: Path | None, digest: Digest | None,
                    records: Sequence[LineRecord]) -> dict[str, Any]:
     show = project.settings.show
     name = ep.audio_name(show.slug, script.date)
     mp3 = stage / name
+    clock.lap("files")
     atomic_write_bytes(mp3, encoded_mp3(mastered, project.settings.audio.bitrate,
                                         project.settings.audio.sample_rate))
+    clock.lap("encode")
     faults.reached("encoding")
     cover, ext = cover_bytes(project)
     desc = ep.description(script)
@@ -362,7 +387,8 @@ def say(project: Project, engine: Engine, fed: str, host_id: str, path: Path) ->
     mastered = audio_mod.master(clip.samples, clip.sample_rate, audio.loudness, audio.true_peak)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".mp3":
-        audio_mod.encode_mp3(mastered.samples, mastered.sample_rate, path, audio.bitrate, audio.sample_rate)
+        audio_mod.export_clip_mp3(mastered.samples, mastered.sample_rate, path, audio.bitrate,
+                                  audio.sample_rate)
     else:
         import io
 
