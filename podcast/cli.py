@@ -174,13 +174,21 @@ def build(digest: Path | None, day: Any, out: Path, engine: str | None, writer: 
         _dry_run(project, digest, day.date() if day else None, writer, engine, refresh)
         return
     if digest is None:
-        try:
-            digest = pipeline.fetch(project, day.date(), refresh, _warn_one)
-        except NoPapersError as exc:
-            click.echo(str(exc))
+        digest = _fetch(project, day.date(), refresh)
+        if digest is None:
             return
-        click.echo(f"digest   {digest}")
     _build(digest, out, engine, writer, voices, strict)
+
+
+def _fetch(project: pipeline.Project, day: Any, refresh: bool) -> Path | None:
+    """Fetch and translate a day; None (after saying why) when the API lists no papers."""
+    try:
+        path = pipeline.fetch(project, day, refresh, _warn_one)
+    except NoPapersError as exc:
+        click.echo(str(exc))
+        return None
+    click.echo(f"digest   {path}")
+    return path
 
 
 def _backfill(project: pipeline.Project, first: Any, last: Any, engine: str | None, writer: str | None,
@@ -234,13 +242,7 @@ def fetch(day: Any, out: Path, refresh: bool) -> None:
     """
     if day is None:
         raise click.UsageError("--date YYYY-MM-DD is required")
-    project = pipeline.Project.open(out)
-    try:
-        path = pipeline.fetch(project, day.date(), refresh, _warn_one)
-    except NoPapersError as exc:
-        click.echo(str(exc))
-        return
-    click.echo(f"digest   {path}")
+    _fetch(pipeline.Project.open(out), day.date(), refresh)
 
 
 def _build(digest: Path, out: Path, engine: str | None, writer: str | None, voices: str | None,
