@@ -229,7 +229,7 @@ def test_show_page_subscribe_box_and_players(site, browser) -> None:
     page.goto(f"{url}feed/index.html")
     assert page.input_value("#rss") == "http://127.0.0.1:8000/feed/feed.xml"
     page.click("button[data-copy=rss]")
-    assert page.inner_text("button[data-copy=rss]") == "已复制"
+    page.wait_for_function("document.querySelector('button[data-copy=rss]').textContent === '已复制'")
     assert page.locator("section.episode audio").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling on a phone
     page.close()
