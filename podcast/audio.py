@@ -265,16 +265,24 @@ def quiet_point(audio: np.ndarray, rate: int, around: int, reach: float = 10.0) 
 
 
 def _lame(audio: np.ndarray, rate: int, bitrate: int, out_rate: int, xing: bool) -> bytes:
-    """One LAME (q5, "good quality, fast") encode of ``audio`` to MP3 bytes; ffmpeg resamples."""
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(rate),
-               "-ac", "1", "-i", "pipe:0", "-ar", str(out_rate), "-ac", "1", "-c:a", "libmp3lame",
-               "-b:a", f"{bitrate}k", "-compression_level", "5", "-write_xing", "1" if xing else "0",
-               "-f", "mp3", "pipe:1"]
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
-    proc = subprocess.run(command, input=memoryview(pcm).cast("B"), capture_output=True, check=False)
-    if proc.returncode != 0 or not proc.stdout:
-        raise AudioError(f"MP3 encoding failed: {proc.stderr.decode(errors='replace')[-300:]}")
-    return proc.stdout
+    """One LAME (q5, "good quality, fast") encode of ``audio`` to MP3 bytes; ffmpeg resamples.
+
+    The PCM goes through a temporary file rather than a pipe, so parallel
+    encodes do not queue on Python feeding thousands of small pipe writes.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="podcast-lame-") as tmp:
+        source, target = Path(tmp) / "in.pcm", Path(tmp) / "out.mp3"
+        (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tofile(source)
+        command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(rate),
+                   "-ac", "1", "-i", str(source), "-ar", str(out_rate), "-ac", "1", "-c:a", "libmp3lame",
+                   "-b:a", f"{bitrate}k", "-compression_level", "5", "-write_xing", "1" if xing else "0",
+                   "-f", "mp3", str(target)]
+        proc = subprocess.run(command, capture_output=True, check=False)
+        if proc.returncode != 0 or not target.exists():
+            raise AudioError(f"MP3 encoding failed: {proc.stderr.decode(errors='replace')[-300:]}")
+        return target.read_bytes()
 
 
 def encode_mp3(audio: np.ndarray, rate: int, path: Path, bitrate: int, out_rate: int = 44100,
