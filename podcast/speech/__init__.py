@@ -5,6 +5,9 @@ they can do (network, word timings) as attributes so callers never branch on a
 name. ``synthesize_lines`` runs an engine over a script through the cache: a
 clip is keyed by engine, engine revision, voice settings and the normalised
 text, so a re-run, or a run after a one-line edit, only synthesizes what changed.
+It also bounds concurrency per engine, checks every fresh clip (empty, too
+short, silent, clipped), and takes each failing line down a fallback chain,
+or the whole script to another engine when the first one is unavailable.
 """
 
 from __future__ import annotations
