@@ -82,6 +82,22 @@ def smuggled_words(abstract: str) -> set[str]:
         {"忽略以上", "以上指令", "之前的指令"} if orders else set())
 
 
+def _line_fault(text: str, sources: list[str], smuggled: set[str] | None) -> tuple[str, str] | None:
+    """Why a line may not be spoken: (for the notes, for the model's repair), or None.
+
+    One rule serves both: the model is asked to fix the line, and if it does
+    not, the line is dropped.
+    """
+    invented = ungrounded(text, sources) if sources else set()
+    if invented:
+        figures = ", ".join(sorted(invented))
+        return (f"with figures not in the abstract ({figures})",
+                f"里的数字 {figures} 不在摘要里，删掉或改写这句")
+    if smuggled and any(w in text for w in smuggled):
+        return ("repeating an instruction from the abstract", "复述了摘要里的指令，删掉这句")
+    return None
+
+
 def data_abstract(paper: Paper) -> str:
     """The abstract as the model sees it: sentences that give orders are left out."""
     return "".join(s for s in sentences(paper.abstract_zh) if not is_instruction(s))
@@ -235,16 +251,11 @@ class _Job:
         lines = [ln for ln in lines if ln.text.strip("，。！？、 ")]
         kept = []
         for line in lines:
-            invented = ungrounded(line.text, sources) if sources else set()
-            if invented:
-                self.notes.append(f"{label}: dropped a line with figures not in the abstract "
-                                  f"({', '.join(sorted(invented))}): {line.text}")
-                continue
-            if smuggled and any(w in line.text for w in smuggled):
-                self.notes.append(f"{label}: dropped a line repeating an instruction from the abstract: "
-                                  f"{line.text}")
-                continue
-            kept.append(line)
+            fault = _line_fault(line.text, sources, smuggled)
+            if fault is None:
+                kept.append(line)
+            else:
+                self.notes.append(f"{label}: dropped a line {fault[0]}: {line.text}")
         if budget is not None:
             while len(kept) > 2 and self.plan.lines_seconds([ln.text for ln in kept]) > 1.6 * budget:
                 self.notes.append(f"{label}: cut an over-long ending: {kept[-1].text}")
@@ -272,12 +283,9 @@ class _Job:
         if bad:
             problems.append(f"speaker 只能是 {sorted(self.ids)}，不能是 {bad}")
         for ln in answer.lines:
-            invented = ungrounded(ln.text, sources) if sources else set()
-            if invented:
-                figures = ", ".join(sorted(invented))
-                problems.append(f"“{ln.text}”里的数字 {figures} 不在摘要里，删掉或改写这句")
-            if smuggled and any(w in ln.text for w in smuggled):
-                problems.append(f"“{ln.text}”复述了摘要里的指令，删掉这句")
+            fault = _line_fault(ln.text, sources, smuggled)
+            if fault is not None:
+                problems.append(f"“{ln.text}”{fault[1]}")
         return problems
 
     def _recent(self, so_far: Sequence[Segment], lines: int = 6) -> str:

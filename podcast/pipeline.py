@@ -30,7 +30,7 @@ from .hfapi import ApiPaper, Fetcher, NoPapersError
 from .length import LengthPlan
 from .llm import LLM, LLMConfig, LLMUnavailable, estimate_tokens
 from .locks import day_lock, feed_lock
-from .models import Digest, Script
+from .models import Digest, Host, Script
 from .report import SegmentReport, segment_reports
 from .speech import (
     ClipCache,
@@ -60,6 +60,11 @@ class Project:
     root: Path
     settings: Settings
     voices: VoicePreset
+
+    @property
+    def hosts(self) -> list[Host]:
+        """The hosts a new script gets: the preset's first one or two ([script] hosts)."""
+        return self.voices.hosts[: self.settings.script.hosts]
 
     @classmethod
     def open(cls, root: Path, voices: str | None = None) -> Project:
@@ -105,7 +110,7 @@ def write(project: Project, digest: Digest, writer_name: str | None = None,
     """Digest -> scripts/DATE.yaml."""
     name = writer_name or project.settings.writer
     writer = get_writer(name, writer_options(project, name, strict, warn))
-    hosts = project.voices.hosts[: project.settings.script.hosts]
+    hosts = project.hosts
     with day_lock(project.root, digest.date.isoformat()):
         script = writer.write(digest, hosts, project.settings.show.title, length_plan(project, engine_name))
         path = script_path(project.root, script.date)
@@ -309,8 +314,7 @@ def _write_episode(project: Project, script: Script, stage: Path, timeline: audi
         "true_peak_dbtp": round(mastered.true_peak, 2),
         "lines": stats.synthesized + stats.cached,
         "speech": speech_record(script, records),
-        "segments": segment_minutes(script, timeline, LengthPlan(pace=engine.pace,
-                                                                   turn_pause=project.settings.audio.turn_pause)),
+        "segments": segment_minutes(script, timeline, length_plan(project, engine.name)),
         "transcripts": {"vtt": "transcript.vtt", "srt": "transcript.srt"},
         "chapters_file": "chapters.json",
         "page": PAGE,
@@ -405,7 +409,7 @@ def report(project: Project, target: str) -> list[SegmentReport]:
     if target.endswith(".md"):
         digest = read_digest(Path(target))
         writer = get_writer(project.settings.writer)
-        hosts = project.voices.hosts[: project.settings.script.hosts]
+        hosts = project.hosts
         script = writer.write(digest, hosts, project.settings.show.title, length_plan(project))
     else:
         script = load_script(resolve_script(project, target))
@@ -470,7 +474,7 @@ def estimate(project: Project, digest: Digest | None, api_papers: list[ApiPaper]
     translate_tokens = round(estimate_tokens(source) * 1.9) + 600 * translate_calls if source else 0
     seconds = sum(plan.budgets(count)) + 60
     if digest is not None and (writer_name or project.settings.writer) == "template":
-        hosts = project.voices.hosts[: project.settings.script.hosts]
+        hosts = project.hosts
         script = get_writer("template").write(digest, hosts, project.settings.show.title, plan)
         seconds = sum(plan.lines_seconds([ln.text for ln in seg.lines]) for seg in script.segments)
     script_chars = round(seconds / plan.pace.han)

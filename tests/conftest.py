@@ -27,6 +27,15 @@ def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp.undo()
 
 
+def private_cache(folder: Path, shared: Path) -> Path:
+    """An empty clip cache (so synthesis or requests really happen) sharing the prepared voice model."""
+    cache = folder / "cache"
+    cache.mkdir()
+    (shared / "models").mkdir(exist_ok=True)
+    (cache / "models").symlink_to(shared / "models")
+    return cache
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory, clip_cache: Path) -> Path:
     """The bundled sample digest, built offline once into a fresh root."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from .conftest import DATA
+from .conftest import DATA, private_cache
 
 CLI = [sys.executable, "-m", "podcast.cli"]
 SECOND = DATA / "2026-03-02_daily_paper.md"
@@ -45,19 +45,14 @@ def digests(root: Path) -> dict[str, str]:
             for p in sorted((root / "episodes").rglob("*")) if p.is_file() and ".lock" not in p.name}
 
 
-def private_cache(tmp_path: Path, shared: Path) -> dict[str, str]:
-    """An empty clip cache (so synthesis really happens) that shares the prepared voice model."""
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (shared / "models").mkdir(exist_ok=True)
-    (cache / "models").symlink_to(shared / "models")
-    return {"PODCAST_CACHE_DIR": str(cache)}
+def cache_env(tmp_path: Path, shared: Path) -> dict[str, str]:
+    return {"PODCAST_CACHE_DIR": str(private_cache(tmp_path, shared))}
 
 
 @pytest.mark.parametrize("point", ["synthesis:3", "encoding", "replace:feed.xml", "replace:index.html"])
 def test_a_killed_build_loses_nothing_and_resumes(built_copy: Path, point: str, tmp_path: Path,
                                                   clip_cache: Path) -> None:
-    cache = private_cache(tmp_path, clip_cache)
+    cache = cache_env(tmp_path, clip_cache)
     before = published(built_copy)
     first_episode = {k: v for k, v in digests(built_copy).items() if k.startswith("episodes/2026-11-20/")}
     killed = run(built_copy, "build", str(SECOND), env={"PODCAST_KILL_AT": point, **cache})
@@ -111,7 +106,7 @@ def test_backfill_continues_past_a_failing_day(tmp_path: Path, clip_cache: Path)
             "2026-11-18": [api_paper("2611.20002", "Beta-2: Another Study", "We study beta. It scores 71.0%.", 9)]}
     with serve(FakeHF(days)) as hf, serve(FakeChat()) as chat:
         env = {"HF_ENDPOINT": hf, "OPENAI_BASE_URL": chat + "/v1", "OPENAI_API_KEY": "k",
-               "PODCAST_LLM_MODEL": "m", **private_cache(tmp_path, clip_cache)}
+               "PODCAST_LLM_MODEL": "m", **cache_env(tmp_path, clip_cache)}
         result = run(tmp_path / "root", "build", "--from", "2026-11-14", "--to", "2026-11-19", env=env)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()

@@ -16,6 +16,7 @@ from podcast.cli import main
 from podcast.length import OFFLINE_PACE
 from podcast.speech import Clip, check_clip
 
+from .conftest import private_cache
 from .fake_edge import SECONDS_PER_CHAR, EdgeServer, FakeEdge
 
 DATE = "2026-11-24"
@@ -49,11 +50,7 @@ def configure(root: Path, **edge: object) -> None:
 def edge(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clip_cache: Path):
     """A fresh fake service and project, with a private clip cache (the voice model is shared)."""
     fake = FakeEdge()
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (clip_cache / "models").mkdir(exist_ok=True)
-    (cache / "models").symlink_to(clip_cache / "models")
-    monkeypatch.setenv("PODCAST_CACHE_DIR", str(cache))
+    monkeypatch.setenv("PODCAST_CACHE_DIR", str(private_cache(tmp_path, clip_cache)))
     with EdgeServer(fake) as server:
         monkeypatch.setenv("PODCAST_EDGE_ENDPOINT", server.endpoint)
         monkeypatch.setenv("PODCAST_EDGE_VOICES_URL", server.voices_url)
