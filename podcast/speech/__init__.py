@@ -84,7 +84,7 @@ def register_engine(factory: EngineFactory) -> EngineFactory:
 
 
 def _load_builtin_engines() -> None:
-    from . import edge, offline  # noqa: F401  (register the built-in engines)
+    from . import edge, kokoro, offline  # noqa: F401  (register the built-in engines)
 
 
 def engine_pace(name: str) -> Pace:

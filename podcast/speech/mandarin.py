@@ -1,0 +1,291 @@
+"""Mandarin front end for Kokoro v1.0: speech text -> phonemes -> token ids.
+
+The stock v1.0 path (misaki's ``ZHG2P``) reads every character with its
+dictionary tone, so 总体 and 你好 keep two third tones and 一/不 never change.
+Here the project's own speech text (already normalised by ``textnorm``, with
+``词{ci2}`` reading marks from the lexicon) is cut into words with jieba, read
+as tone-numbered pinyin with pypinyin, the marks override the readings, tone
+sandhi is applied, and only then is each syllable turned into Kokoro's
+phonemes with misaki's pinyin-to-IPA table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..textnorm import iter_pinyin_marks
+
+# Kokoro's pause tokens for the marks the speech text keeps.
+PAUSES: Mapping[str, str] = {"，": ",", "、": ",", "。": ".", "！": "!", "？": "?",
+                             "；": ";", "：": ":", "…": "…"}
+_NUMERALS = set("零一二三四五六七八九十百千万亿两")
+_DIGIT_READING = set("零一二三四五六七八九")
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+@dataclass
+class Syllable:
+    """One Han character with its tone-numbered pinyin (``hao3``); tone 5 is neutral."""
+
+    char: str
+    pinyin: str
+
+    @property
+    def tone(self) -> int:
+        return int(self.pinyin[-1]) if self.pinyin[-1].isdigit() else 5
+
+    def retone(self, tone: int) -> None:
+        base = self.pinyin[:-1] if self.pinyin[-1].isdigit() else self.pinyin
+        self.pinyin = f"{base}{tone}"
+
+
+Word = list[Syllable]
+Item = Word | str  # a word, or a pause mark from PAUSES
+
+
+def voices_dir() -> Path:
+    """Where the committed Kokoro files live (the source tree, or the wheel's copy)."""
+    here = Path(__file__).resolve().parent.parent
+    for folder in (here.parent / "voices" / "kokoro", here / "_voices" / "kokoro"):
+        if folder.is_dir():
+            return folder
+    return here.parent / "voices" / "kokoro"
+
+
+@lru_cache(maxsize=1)
+def vocab() -> dict[str, int]:
+    """Kokoro v1.0's phoneme -> id table (``voices/kokoro/vocab.json``)."""
+    return json.loads((voices_dir() / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+
+
+_tokenizer_lock = threading.Lock()
+_tokenizers: dict[tuple[str, ...], object] = {}
+
+
+def _tokenizer(words: tuple[str, ...]) -> object:
+    """A private jieba tokenizer knowing the lexicon's words (the global one stays untouched)."""
+    with _tokenizer_lock:
+        tok = _tokenizers.get(words)
+        if tok is None:
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tok = jieba.Tokenizer()
+            for w in words:
+                tok.add_word(w, freq=100000)
+            _tokenizers[words] = tok
+        return tok
+
+
+def _clean_syllable(py: str) -> str:
+    return py.replace("ü", "v").replace("u:", "v").lower()
+
+
+def words(text: str, lexicon_words: Iterable[str] = ()) -> list[Item]:
+    """Speech text -> words of syllables and pause marks, honouring ``{pinyin}`` marks.
+
+    Characters that are neither Han nor a known pause are dropped here; the
+    speech-text normaliser is responsible for turning them into words first.
+    """
+    from pypinyin import Style, lazy_pinyin
+
+    plain_parts: list[str] = []
+    forced: dict[int, str] = {}
+    pos = 0
+    for piece, reading in iter_pinyin_marks(text):
+        if reading is not None:
+            han = [i for i, c in enumerate(piece) if _is_han(c)]
+            for i, syl in zip(han[-len(reading):], reading, strict=False):
+                forced[pos + i] = _clean_syllable(syl)
+        plain_parts.append(piece)
+        pos += len(piece)
+    plain = "".join(plain_parts)
+    tok = _tokenizer(tuple(sorted(lexicon_words)))
+    out: list[Item] = []
+    start = 0
+    for token in tok.lcut(plain, HMM=True):  # type: ignore[attr-defined]
+        begin, start = start, start + len(token)
+        if token in PAUSES:
+            out.append(PAUSES[token])
+            continue
+        han = [(begin + i, c) for i, c in enumerate(token) if _is_han(c)]
+        if not han:
+            continue
+        readings = lazy_pinyin("".join(c for _, c in han), style=Style.TONE3,
+                               neutral_tone_with_five=True, errors="default")
+        word = [Syllable(c, forced.get(i, _clean_syllable(py)))
+                for (i, c), py in zip(han, readings, strict=True)]
+        out.append(word)
+    return out
+
+
+def sandhi(items: list[Item]) -> list[Item]:
+    """Apply Mandarin tone sandhi in place: 3-3, 一 and 不. Returns ``items``."""
+    flat: list[tuple[int, Syllable]] = []  # (word index, syllable) in reading order; pauses break
+    boundaries: set[int] = set()  # positions in ``flat`` that follow a pause
+    for wi, item in enumerate(items):
+        if isinstance(item, str):
+            boundaries.add(len(flat))
+            continue
+        flat.extend((wi, s) for s in item)
+    original = [s.tone for _, s in flat]
+
+    def following(k: int) -> Syllable | None:
+        if k + 1 >= len(flat) or (k + 1) in boundaries:
+            return None
+        return flat[k + 1][1]
+
+    def preceding(k: int) -> Syllable | None:
+        if k == 0 or k in boundaries:
+            return None
+        return flat[k - 1][1]
+
+    for k, (_, syl) in enumerate(flat):
+        nxt, prev = following(k), preceding(k)
+        if syl.char == "一" and syl.pinyin.startswith("yi"):
+            syl.retone(_yi_tone(prev, nxt, original[k + 1] if nxt else None))
+        elif syl.char == "不" and syl.pinyin.startswith("bu"):
+            if prev is not None and nxt is not None and prev.char == nxt.char:
+                syl.retone(5)  # 好不好
+            elif nxt is not None and original[k + 1] == 4:
+                syl.retone(2)
+            else:
+                syl.retone(4)
+    _third_tones(items)
+    return items
+
+
+def _yi_tone(prev: Syllable | None, nxt: Syllable | None, next_tone: int | None) -> int:
+    if prev is not None and (prev.char == "第" or prev.char in _NUMERALS):
+        return 1  # 第一, 十一, 二零一五
+    if nxt is None or nxt.char in _DIGIT_READING or nxt.char == "点":
+        return 1  # final 一 ("统一"), digit strings, 一点五
+    if prev is not None and prev.char == nxt.char:
+        return 5  # 看一看
+    return 2 if next_tone in (4, 5) else 4
+
+
+def _third_tones(items: list[Item]) -> None:
+    """3-3 -> 2-3 inside each word (runs: all but the last), and across a word boundary
+    when one side is a single syllable (they form one prosodic word: 我想, 很好)."""
+    for item in items:
+        if isinstance(item, str):
+            continue
+        run: list[Syllable] = []
+        for syl in [*item, None]:
+            if syl is not None and syl.tone == 3:
+                run.append(syl)
+                continue
+            for s in run[:-1]:
+                s.retone(2)
+            run = []
+    for a, b in zip(items, items[1:], strict=False):
+        if isinstance(a, str) or isinstance(b, str):
+            continue
+        if a[-1].tone == 3 and b[0].tone == 3 and (len(a) == 1 or len(b) == 1) and len(a) + len(b) <= 4:
+            a[-1].retone(2)
+
+
+@lru_cache(maxsize=4096)
+def syllable_phonemes(py: str) -> str:
+    """Kokoro v1.0 phonemes of one tone-numbered syllable (``hao3`` -> ``xau↓``)."""
+    from misaki.zh import ZHG2P
+
+    try:
+        ipa = ZHG2P.py2ipa(py)
+    except ValueError:
+        if py[:-1].endswith("r") and len(py) > 2 and py[:-2] != "e":  # erhua: hua1r -> hua1 + ɚ
+            return syllable_phonemes(py[:-2] + py[-1]) + "ɚ"
+        if py[:-1] == "r":
+            return "ɚ"
+        raise
+    return ipa.replace("\u032f", "")  # misaki drops the non-syllabic mark for v1.0
+
+
+def phonemes(items: Iterable[Item]) -> str:
+    """Words joined by spaces, pauses as Kokoro's punctuation tokens."""
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            if out and out[-1] == " ":
+                out.pop()
+            out.append(item + " ")
+            continue
+        text = "".join(syllable_phonemes(s.pinyin) for s in item)
+        if out and not out[-1].endswith(" "):
+            out.append(" ")
+        out.append(text)
+    return "".join(out).strip()
+
+
+def to_phonemes(text: str, lexicon_words: Iterable[str] = ()) -> str:
+    """The whole front end: speech text (with ``{pinyin}`` marks) -> Kokoro phonemes."""
+    return phonemes(sandhi(words(text, lexicon_words)))
+
+
+def to_pinyin(text: str, lexicon_words: Iterable[str] = ()) -> list[str]:
+    """Tone-numbered pinyin after sandhi, for tests and for ``podcast say``-style inspection."""
+    return [s.pinyin for item in sandhi(words(text, lexicon_words)) if not isinstance(item, str)
+            for s in item]
+
+
+def to_ids(phoneme_text: str) -> list[int]:
+    """Token ids from the model vocab. Unknown symbols are an error, never skipped silently."""
+    table = vocab()
+    missing = sorted({c for c in phoneme_text if c not in table})
+    if missing:
+        raise ValueError(f"phonemes not in the Kokoro vocab: {''.join(missing)!r}")
+    return [table[c] for c in phoneme_text]
+
+
+_CLAUSE_CUT = re.compile(r"(?<=[,;:])\s")
+_SENTENCE_CUT = re.compile(r"(?<=[.!?…])\s")
+
+
+def split_phonemes(text: str, limit: int) -> list[tuple[str, bool]]:
+    """Cut a phoneme string into pieces of at most ``limit`` symbols.
+
+    Sentences first, then clauses (commas), then word spaces as a last resort.
+    Each piece comes with True when it ends a sentence (a longer pause follows).
+    """
+    pieces: list[tuple[str, bool]] = []
+    for sentence in _SENTENCE_CUT.split(text):
+        sentence = sentence.strip()
+        if not sentence:
+            continue
+        for chunk in _pack(_CLAUSE_CUT.split(sentence), limit, ", "):
+            for part in ([chunk] if len(chunk) <= limit else _pack(chunk.split(" "), limit, " ")):
+                pieces.append((part, False))
+        pieces[-1] = (pieces[-1][0], True)
+    return pieces
+
+
+def _pack(parts: list[str], limit: int, joiner: str) -> list[str]:
+    out: list[str] = []
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        glue = " " if joiner == ", " else joiner
+        if out and len(out[-1]) + len(glue) + len(part) <= limit:
+            out[-1] = out[-1] + glue + part
+        else:
+            out.append(part)
+    hard: list[str] = []
+    for piece in out:
+        while len(piece) > limit:  # one word longer than the limit: cut anywhere
+            hard.append(piece[:limit])
+            piece = piece[limit:]
+        hard.append(piece)
+    return hard
