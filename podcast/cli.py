@@ -36,7 +36,7 @@ root_option = click.option(
     show_default=True, help="Project root: scripts/, episodes/ and feed/ are written here, "
     "and podcast.toml is read from here.")
 engine_option = click.option("--engine", default=None,
-                             help="Speech engine (default from podcast.toml, else 'offline').")
+                             help="Speech engine (default from podcast.toml, else 'kokoro').")
 writer_option = click.option("--writer", default=None,
                              help="Script writer (default from podcast.toml, else 'template').")
 voices_option = click.option("--voices", default=None,

@@ -117,7 +117,7 @@ class EdgeSettings(_Section):
 class Settings(_Section):
     """The whole configuration of one project root."""
 
-    engine: str = "offline"
+    engine: str = "kokoro"
     writer: str = "template"
     voices: str = "default"
     show: ShowSettings = ShowSettings()
