@@ -41,6 +41,7 @@ MODEL_NAME = "kokoro-v1.0-int8.onnx"
 MAX_TOKENS = 250  # per model call; the hard limit is 510, prosody is better in clauses
 SENTENCE_GAP = 0.2  # seconds between sentences synthesized separately
 CLAUSE_GAP = 0.1  # after a piece cut at a comma
+PEAK = 0.95  # a line louder than this is scaled down as a whole (never clipped)
 
 # sha256 of the committed voice files (kokoro-js 1.2.1, package/voices/*.bin).
 VOICE_SHA256: dict[str, str] = {
@@ -65,7 +66,7 @@ def _sha256_file(path: Path) -> str:
 
 def model_path() -> Path:
     """The joined ONNX model in the cache, made from the part packages on first use."""
-    path = cache_root() / "kokoro" / MODEL_NAME
+    path = cache_root() / "models" / "kokoro" / MODEL_NAME  # "models" is shared by test caches
     if not path.exists():
         try:
             parts = [(importlib.resources.files(p) / "part.bin").read_bytes() for p in MODEL_PARTS]
@@ -219,7 +220,11 @@ def synthesize_phonemes(phonemes: str, voice: str, speed: float, pool: Pool,
             cursor += gap
             if ends_sentence:
                 start = cursor
-    return np.concatenate(out), spans
+    audio = np.concatenate(out)
+    peak = float(np.max(np.abs(audio)))
+    if peak > PEAK:  # the model overshoots 1.0 now and then; the episode is levelled later anyway
+        audio *= PEAK / peak
+    return audio, spans
 
 
 @register_engine
