@@ -90,7 +90,9 @@ def test_a_tampered_voice_file_gives_a_one_line_error(tmp_path: Path) -> None:
         kokoro.load_voice("zf_xiaoni")
 
 
-def test_a_damaged_joined_model_gives_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_damaged_joined_model_gives_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PODCAST_CACHE_DIR", str(tmp_path))
     bad = tmp_path / "models" / "kokoro" / kokoro.MODEL_NAME
     bad.parent.mkdir(parents=True)

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from ..textnorm import iter_pinyin_marks
@@ -190,7 +191,7 @@ def _third_tones(items: list[Item]) -> None:
             for s in run[:-1]:
                 s.retone(2)
             run = []
-    for a, b in zip(items, items[1:], strict=False):
+    for a, b in pairwise(items):
         if isinstance(a, str) or isinstance(b, str):
             continue
         if a[-1].tone == 3 and b[0].tone == 3 and (len(a) == 1 or len(b) == 1) and len(a) + len(b) <= 4:
