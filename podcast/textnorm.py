@@ -293,6 +293,13 @@ def _scale(m: re.Match[str]) -> str:
     return scaled_to_chinese(float(m[1].replace(",", "")) * _SCALE[m[2].lower()])
 
 
+def _money(amount: str) -> str:
+    """2.50 -> 二点五: trailing zeros of a price are not said."""
+    if "." in amount:
+        amount = amount.rstrip("0").rstrip(".")
+    return number_to_chinese(amount)
+
+
 def _unit(m: re.Match[str]) -> str:
     return number_to_chinese(m[1]) + _UNITS[m[2].lower()]
 
@@ -309,9 +316,11 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     # arXiv ids are read digit by digit
     (re.compile(r"(?<![\d.])(\d{4})\.(\d{4,5})(?![\d.])"),
      lambda m: f"{digits_to_chinese(m[1])}点{digits_to_chinese(m[2])}"),
+    # a price per quantity: "$2.50/1M tokens" -> ... 每 ... (the slash is not a pause here)
+    (re.compile(rf"((?:US)?\$\s*{_NUMBER}\s*(?:[kKmMbB](?![A-Za-z]))?)\s*/\s*"), lambda m: m[1] + "每"),
     # money: $5 / $1.2M / US$300
     (re.compile(rf"(?:US)?\$\s*({_NUMBER})\s*([kKmMbB])(?![A-Za-z])"), lambda m: _scale(m) + "美元"),
-    (re.compile(rf"(?:US)?\$\s*({_NUMBER})"), lambda m: number_to_chinese(m[1]) + "美元"),
+    (re.compile(rf"(?:US)?\$\s*({_NUMBER})"), lambda m: _money(m[1]) + "美元"),
     # +4.5% / 58.8% / 3-5%
     (re.compile(rf"[+＋]?({_NUMBER})\s*[%％]"), lambda m: "百分之" + number_to_chinese(m[1])),
     (re.compile(rf"({_NUMBER})\s*[-~～到至]\s*(?=百分之)"),
@@ -325,6 +334,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     # 70B 参数 -> 七百亿参数 ; 1M tokens -> 一百万 ; 747k -> 七十四万七千
     (re.compile(rf"(?<![A-Za-z\d.])({_NUMBER})\s*([BbTt])" + _SIZE_CONTEXT), _scale),
     (re.compile(rf"(?<![A-Za-z])({_NUMBER})\s*([kKmM])(?![A-Za-z])"), _scale),
+    # a model size: 37B, 8B, 1.5B (a bare B after a number is billions, 三十七必 means nothing)
+    (re.compile(rf"(?<![A-Za-z\d.])({_NUMBER})\s*([Bb])(?![A-Za-z\d])"), _scale),
     # 12.5Hz, 200ms, 30fps
     (re.compile(rf"({_NUMBER})\s*(kHz|GHz|Hz|ms|fps|dB|GB|TB|MB|px|°C|h|min)(?![A-Za-z])", re.I), _unit),
     # 8x / 2.3× -> 八倍
@@ -389,6 +400,10 @@ def to_speech(text: str, profile: SpeechProfile | None = None) -> str:
         text = _replace_terms(text, {k: v for k, v in lex.sounds.items() if not k.isalpha()})
     # hyphens inside names (GPT-4o, Llama-3.1-8B, SWE-Fixer) are not pauses or ranges
     text = _NAME.sub(lambda m: m[0].replace("-", " "), text)
+    # a version then a size (Llama 3.1 8B): a short pause, or it reads as 三点一八
+    text = re.sub(r"(?<=\d)\s+(?=\d+(?:\.\d+)?[BbMmKkTt](?![A-Za-z]))", "，", text)
+    # symbols that no engine says on its own
+    text = text.replace("±", "正负").replace("@", "艾特")
     text = re.sub(r"(?<=[\u4e00-\u9fff])-(?=[A-Za-z0-9])|(?<=[A-Za-z0-9])-(?=[\u4e00-\u9fff])", "", text)
     for pattern, repl in _RULES:
         text = pattern.sub(repl, text)

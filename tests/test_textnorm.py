@@ -69,20 +69,38 @@ def test_numbers_by_context(text: str, spoken: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "offline", "latin"), [
-    ("Qwen2.5-Math-7B", "千问二点五麦斯七必", "Qwen二点五Math七B"),
+    ("Qwen2.5-Math-7B", "千问二点五麦斯七十亿", "Qwen二点五Math七十亿"),
     ("GPT-4o", "吉披踢四欧", "GPT四o"),
     ("o1-preview", "欧一普瑞维优", "o一preview"),
     ("Claude 3.5 Sonnet", "克劳德三点五索内特", "Claude三点五Sonnet"),
-    ("SWE-bench Verified", "斯维本驰维瑞法艾德", "SWE bench Verified"),
-    ("Llama-3.1-8B-Instruct", "拉玛三点一八必因斯追克特", "Llama三点一八B Instruct"),
+    ("SWE-bench Verified", "艾斯达不溜伊本驰维瑞法艾德", "SWE bench Verified"),
+    ("Llama-3.1-8B-Instruct", "拉玛三点一，八十亿因斯追克特", "Llama三点一，八十亿Instruct"),
     ("DeepSeek-R1", "深度求索阿一", "DeepSeek R一"),
-    ("Phi3-mini-3.8B", "菲三迷你三点八必", "Phi三mini三点八B"),
+    ("Phi3-mini-3.8B", "菲三迷你三十八亿", "Phi三mini三十八亿"),
     ("8x7B的MoE", "八乘七必的艾姆欧伊", "八乘七B的MoE"),
     ("v1.2版本", "维一点二版本", "V一点二版本"),
 ])
 def test_model_and_benchmark_names(text: str, offline: str, latin: str) -> None:
     assert to_speech(text) == offline
     assert to_speech(text, LATIN) == latin
+
+
+@pytest.mark.parametrize(("text", "spoken"), [
+    ("Llama-3.1-8B 的效果", "拉玛三点一，八十亿的效果"),  # not 三点一八
+    ("用 37B 激活参数", "用三百七十亿激活参数"),  # a bare size, not 三十七必
+    ("671B 参数", "六千七百一十亿参数"),
+    ("Qwen2.5-7B", "千问二点五，七十亿"),
+    ("作者 @karpathy 说", "作者艾特卡尔帕西说"),  # @ and ± are said, not dropped
+    ("误差 ±0.5%", "误差正负百分之零点五"),
+    ("价格 $2.50/1M tokens", "价格二点五美元每一百万托肯"),  # a price per quantity keeps 每
+    ("$5/月", "五美元每月"),
+    ("OpenAI 发布", "欧喷诶艾发布"),
+    ("腾讯 Hunyuan 模型", "腾讯混元模型"),  # the names Chinese listeners use
+    ("Qwen 和 Tongyi", "千问和通义"),
+    ("SWE-bench 上", "艾斯达不溜伊本驰上"),
+])
+def test_cases_every_engine_got_wrong(text: str, spoken: str) -> None:
+    assert to_speech(text) == spoken
 
 
 @pytest.mark.parametrize("text", [
