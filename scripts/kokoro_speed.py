@@ -99,11 +99,13 @@ def main() -> None:
             used = cpu_seconds(pool) - before
             rtf[n].append(wall / audio)
             cpu[n].append(used / audio)
-            print(f"run {i + 1}: {n} worker(s): {audio:.1f} s of audio in {wall:.1f} s, RTF {wall / audio:.2f},"
+            print(f"run {i + 1}: {n} worker(s): {audio:.1f} s of audio in {wall:.1f} s,"
+                  f" RTF {wall / audio:.2f},"
                   f" worker CPU {used / audio:.2f} s per audio s, load {os.getloadavg()[0]:.1f}", flush=True)
     one, two = statistics.median(rtf[1]), statistics.median(rtf[2])
     print(f"median RTF: 1 worker {one:.2f}, 2 workers {two:.2f}, speed-up {one / two:.2f}x;"
-          f" median worker CPU per audio s: {statistics.median(cpu[1]):.2f} / {statistics.median(cpu[2]):.2f}")
+          f" median worker CPU per audio s: {statistics.median(cpu[1]):.2f}"
+          f" / {statistics.median(cpu[2]):.2f}")
     for pool in pools.values():
         pool.close()
 

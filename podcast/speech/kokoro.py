@@ -127,9 +127,19 @@ class Synth:
 _worker: Synth | None = None
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     global _worker
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _worker = Synth(threads=1)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A killed parent never tells its pool: leave on our own instead of idling as an orphan."""
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _worker_call(ids: list[int], voice: str, speed: float) -> np.ndarray:
@@ -162,7 +172,8 @@ class Pool:
                 model_path()  # join and check once here, not racing in every worker
                 context = multiprocessing.get_context("spawn")  # the caller runs threads
                 self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
-                                                     initializer=_worker_init)
+                                                     initializer=_worker_init,
+                                                     initargs=(os.getpid(),))
                 atexit.register(self.close)
             return self._executor.submit(_worker_call, ids, voice, speed)
 
