@@ -154,3 +154,20 @@ def test_the_model_is_joined_once_into_the_cache(synth: kokoro.Synth) -> None:
     assert path.stat().st_size == kokoro.MODEL_SIZE
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
     assert kokoro.model_path() == path
+
+
+def test_the_engine_speaks_through_a_worker_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real path: speech text, front end, a spawned worker with its own model, sentence spans."""
+    from podcast.speech import get_engine
+
+    monkeypatch.setenv("PODCAST_KOKORO_WORKERS", "1")
+    engine = get_engine("kokoro")
+    text = engine.speech_text("好的。我们看 Llama-3.1-8B 的结果！")
+    pool = kokoro.shared_pool()
+    try:
+        clip = engine.synthesize(text, {"voice": "zm_yunxi", "speed": 1.0})
+    finally:
+        pool.close()
+    assert clip.sample_rate == 24000 and clip.duration > 1.0
+    assert [s.text for s in clip.sentences] == ["好的。", "我们看拉玛三点一，八十亿的结果！"]
+    assert clip.sentences[1].start > clip.sentences[0].end  # a pause between the sentences
