@@ -345,6 +345,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     # 10-20 ranges
     (re.compile(rf"({_NUMBER})\s*[-~～]\s*({_NUMBER})"),
      lambda m: f"{number_to_chinese(m[1])}到{number_to_chinese(m[2])}"),
+    # a leading zero is said (MiniMax-01 -> 零一), digit by digit
+    (re.compile(r"(?<![\d.,])0\d+(?![\d.,])"), lambda m: digits_to_chinese(m[0])),
     (re.compile(r"\bv(\d+(?:\.\d+)*)", re.I),
      lambda m: "V" + "点".join(number_to_chinese(p) for p in m[1].split("."))),
 ]

@@ -98,6 +98,7 @@ def test_model_and_benchmark_names(text: str, offline: str, latin: str) -> None:
     ("腾讯 Hunyuan 模型", "腾讯混元模型"),  # the names Chinese listeners use
     ("Qwen 和 Tongyi", "千问和通义"),
     ("SWE-bench 上", "艾斯达不溜伊本驰上"),
+    ("MiniMax-01 和 007", "迷你麦克斯零一和零零七"),  # a leading zero is said
 ])
 def test_cases_every_engine_got_wrong(text: str, spoken: str) -> None:
     assert to_speech(text) == spoken
