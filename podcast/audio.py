@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AudioError
-from .models import ChapterMark, Cue, Script
-from .speech import Clip
+from .models import ChapterMark, Clip, Cue, Script
 
 
 def ffmpeg_exe() -> str:

@@ -11,8 +11,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from . import plugins
 from .errors import ConfigError
 from .models import Host
 from .textnorm import Lexicon, LexiconError, builtin_lexicon, read_lexicon
@@ -94,28 +95,12 @@ class LLMSettings(_Section):
     response_format: str = Field(default="json_object", pattern=r"^(json_object|json_schema)$")
 
 
-class EdgeSettings(_Section):
-    """The online ``edge`` engine (Microsoft neural voices through edge-tts)."""
-
-    endpoint: str | None = Field(default=None, pattern=r"^wss?://")  # else PODCAST_EDGE_ENDPOINT
-    voices_url: str | None = Field(default=None, pattern=r"^https?://")  # else PODCAST_EDGE_VOICES_URL
-    concurrency: int = Field(default=4, ge=1, le=16)
-    timeout: float = Field(default=30.0, gt=0)  # hard limit per request, whatever the socket does
-    retries: int = Field(default=3, ge=0, le=10)
-    backoff: float = Field(default=1.0, ge=0)  # seconds; doubled per attempt, with jitter
-    fallback: list[str] = ["voice", "offline"]  # per failing line, in order
-
-    @field_validator("fallback")
-    @classmethod
-    def _known_steps(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in ("voice", "offline")]
-        if unknown:
-            raise ValueError(f"unknown fallback step {unknown[0]!r} (use 'voice' and/or 'offline')")
-        return value
-
-
 class Settings(_Section):
-    """The whole configuration of one project root."""
+    """The whole configuration of one project root.
+
+    A table named after a speech engine (``[edge]``) belongs to that engine: it is
+    validated by the engine's own ``settings_model`` and handed to the engine.
+    """
 
     engine: str = "offline"
     writer: str = "template"
@@ -124,7 +109,16 @@ class Settings(_Section):
     script: ScriptSettings = ScriptSettings()
     audio: AudioSettings = AudioSettings()
     llm: LLMSettings = LLMSettings()
-    edge: EdgeSettings = EdgeSettings()
+    _engines: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
+
+    def engine_settings(self, name: str) -> Any:
+        """Engine ``name``'s validated table, its defaults when absent, None if it has no model."""
+        if name not in self._engines:
+            model = getattr(plugins.engines.get(name), "settings_model", None)
+            if model is None:
+                return None
+            self._engines[name] = model()
+        return self._engines[name]
 
 
 def load_settings(root: Path) -> Settings:
@@ -137,10 +131,22 @@ def load_settings(root: Path) -> Settings:
     base_url = os.environ.get("PODCAST_BASE_URL")
     if base_url:  # CI sets the published address without editing podcast.toml
         data = {**data, "show": {**data.get("show", {}), "base_url": base_url}}
+    sections = {key: data.pop(key) for key in list(data)
+                if key not in Settings.model_fields and isinstance(data[key], dict)
+                and key in plugins.engines}
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(path, _first_error(exc)) from exc
+    for name, table in sections.items():
+        model = getattr(plugins.engines.get(name), "settings_model", None)
+        if model is None:
+            raise ConfigError(path, f"{name}: the {name} engine takes no settings")
+        try:
+            settings._engines[name] = model.model_validate(table)
+        except ValidationError as exc:
+            raise ConfigError(path, f"{name}.{_first_error(exc)}") from exc
+    return settings
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -23,18 +23,10 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from .config import LLMSettings
-from .errors import PodcastError
+from .errors import LLMInvalid, LLMUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
-
-
-class LLMUnavailable(PodcastError):
-    """No model configured, or the endpoint is unreachable, refusing, or rate-limited for good."""
-
-
-class LLMInvalid(PodcastError):
-    """The model kept answering with something that does not pass validation."""
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,14 @@ checked against the audio.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .abstracts import ungrounded, verbatim_ratio
+from .digest import read_digest
 from .length import LengthPlan
-from .models import Digest, Script
+from .models import Digest, Episode, Script
+from .project import Project
+from .writer import get_writer, load_script
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,22 @@ def format_report(rows: list[SegmentReport]) -> str:
                f"{minutes(sum(r.budget_seconds or 0 for r in rows)):>6} {minutes(total_plan):>6} "
                f"{minutes(total_actual):>6}  (* verbatim: worst paper; times in minutes)")
     return "\n".join(out)
+
+
+def report(project: Project, target: str) -> list[SegmentReport]:
+    """Metrics for a digest (scripted in memory), a script path, or a date."""
+    digest: Digest | None = None
+    if target.endswith(".md"):
+        digest = read_digest(Path(target))
+        writer = get_writer(project.settings.writer)
+        script = writer.write(digest, project.hosts, project.settings.show.title, project.length_plan())
+    else:
+        script = load_script(project.resolve_script(target))
+    folder = project.layout.episode(script.date)
+    if digest is None and (folder / "source.md").exists():
+        digest = read_digest(folder / "source.md")
+    actual = None
+    if project.layout.manifest(script.date).exists():
+        rows = Episode.read(project.layout.manifest(script.date)).segments
+        actual = {r.id: r.actual_minutes * 60 for r in rows}
+    return segment_reports(script, digest, project.length_plan(), actual)

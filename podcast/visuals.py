@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PodcastError
-from .models import Digest
+from .models import Digest, Episode
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 
@@ -151,11 +151,10 @@ def trend_chart(days: Sequence[tuple[dt.date, int]], width: float = 10, height: 
     return buf.getvalue()
 
 
-def recent_days(manifests: Sequence[dict], day: dt.date, papers: int,
+def recent_days(episodes: Sequence[Episode], day: dt.date, papers: int,
                 last: int = 30) -> list[tuple[dt.date, int]]:
     """The day plus up to ``last - 1`` earlier episodes, for that day's trend chart."""
-    earlier = {dt.date.fromisoformat(m["date"]): int(m.get("papers", 0)) for m in manifests
-               if dt.date.fromisoformat(m["date"]) < day}
+    earlier = {e.date: e.papers for e in episodes if e.date < day}
     keep = sorted(earlier.items())[-(last - 1):] if last > 1 else []
     return [*keep, (day, papers)]
 

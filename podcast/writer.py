@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Protocol
 import yaml
 from pydantic import ValidationError
 
+from . import plugins
 from .abstracts import Clause, PaperNotes, analyse, count_numbers, han_only, split_long
 from .errors import PodcastError, ScriptError
 from .length import LengthPlan
@@ -49,24 +50,15 @@ class WriterOptions:
     warn: Callable[[str], None] = lambda _message: None
 
 
-WRITERS: dict[str, Callable[[WriterOptions], ScriptWriter]] = {}
-
-
 def register_writer(cls: type) -> type:
-    WRITERS[cls.name] = cls
-    return cls
+    """In-process registration (``podcast.plugins.register_writer``); built-ins use entry points."""
+    return plugins.register_writer(cls)
 
 
 def get_writer(name: str, options: WriterOptions | None = None) -> ScriptWriter:
-    from . import llm_writer  # noqa: F401  (registers the llm writer)
-
-    try:
-        factory = WRITERS[name]
-    except KeyError:
-        raise PodcastError(
-            f"unknown writer {name!r}; available: {', '.join(sorted(WRITERS))}"
-        ) from None
-    return factory(options or WriterOptions())
+    """Construct writer ``name`` from the plug-in registry; ``UnknownPlugin`` lists the known ones."""
+    writer: ScriptWriter = plugins.writers.get(name)(options or WriterOptions())
+    return writer
 
 
 # ---------------------------------------------------------------- phrase banks

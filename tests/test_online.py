@@ -351,4 +351,4 @@ def test_daily_script_builds_a_weekday_and_skips_empty_days(servers, monkeypatch
     empty = daily(root, "--date", "2026-11-18")
     assert empty.returncode == 0 and "no papers are listed for 2026-11-18" in empty.stdout
     broken = daily(root, "--date", DAY, "--writer", "nope")
-    assert broken.returncode == 1 and "unknown writer 'nope'" in (root / "daily.log").read_text("utf-8")
+    assert broken.returncode == 2 and "unknown writer 'nope'" in (root / "daily.log").read_text("utf-8")

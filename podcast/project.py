@@ -1,0 +1,170 @@
+"""One project root: its settings, voices and plug-ins resolved once, and every path and URL.
+
+``Project.open`` checks the engine, the writer and the voice preset against the
+plug-in registries before any stage runs, so ``build --engine nope`` fails with
+exit 2 and leaves no file behind. ``Layout`` is the only place that spells the
+disk layout (scripts/, episodes/DATE/, feed/) and the published URLs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from . import plugins
+from .config import CONFIG_NAME, Settings, ShowSettings, VoicePreset, load_lexicon, load_settings, load_voices
+from .errors import UsageError
+from .length import OFFLINE_PACE, LengthPlan
+from .models import MANIFEST, Episode, Host
+from .textnorm import Lexicon
+
+PAGE = "index.html"  # the episode's web page inside its folder
+FONT = "cjk-subset.woff"  # in feed/: the CJK glyphs the pages use, for readers without a CJK font
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where every file of a project lives on disk, and where it is published on the web."""
+
+    root: Path
+    show: ShowSettings
+
+    # ---------------------------------------------------------------- disk
+    @property
+    def scripts(self) -> Path:
+        return self.root / "scripts"
+
+    def script(self, day: dt.date) -> Path:
+        """The editable dialogue of a day."""
+        return self.scripts / f"{day.isoformat()}.yaml"
+
+    def digest(self, day: dt.date) -> Path:
+        """Where a fetched and translated day's digest is kept, beside its script."""
+        return self.scripts / f"{day.isoformat()}_daily_paper.md"
+
+    @property
+    def episodes(self) -> Path:
+        return self.root / "episodes"
+
+    def episode(self, day: dt.date) -> Path:
+        return self.episodes / day.isoformat()
+
+    def manifest(self, day: dt.date) -> Path:
+        return self.episode(day) / MANIFEST
+
+    def manifests(self) -> list[Path]:
+        """Every published ``episode.json``; hidden staging folders are not published."""
+        return [p for p in sorted(self.episodes.glob(f"*/{MANIFEST}")) if not p.parent.name.startswith(".")]
+
+    def published(self) -> list[Episode]:
+        """Every published episode, read and validated once, newest first."""
+        found = [Episode.read(path) for path in self.manifests()]
+        found.sort(key=lambda e: e.date, reverse=True)
+        return found
+
+    def audio_name(self, day: dt.date) -> str:
+        return f"{self.show.slug}-{day.isoformat()}.mp3"
+
+    @property
+    def feed_dir(self) -> Path:
+        return self.root / "feed"
+
+    @property
+    def feed_file(self) -> Path:
+        return self.feed_dir / "feed.xml"
+
+    @property
+    def show_page_file(self) -> Path:
+        return self.feed_dir / PAGE
+
+    # ---------------------------------------------------------------- web
+    @property
+    def feed_url(self) -> str:
+        return self.show.base_url + "feed/feed.xml"
+
+    @property
+    def site_url(self) -> str:
+        """The show's home: ``[show] website`` or the show page. The feed links the folder
+        (``feed/``), the digest the page itself (``feed/index.html``); both name one page."""
+        return self.show.website or self.show.base_url + "feed/"
+
+    @property
+    def show_page_url(self) -> str:
+        return self.show.website or self.show.base_url + "feed/" + PAGE
+
+    def feed_asset_url(self, name: str) -> str:
+        """A file published beside the feed (the cover)."""
+        return self.show.base_url + "feed/" + name
+
+    def episode_url(self, day: dt.date | str) -> str:
+        """The episode's folder; its page, enclosure, transcripts and chapters are inside."""
+        return f"{self.show.base_url}episodes/{day if isinstance(day, str) else day.isoformat()}/"
+
+    def enclosure_url(self, day: dt.date, audio: str) -> str:
+        return self.episode_url(day) + audio
+
+    # relative links between the pages, so a copied folder keeps working
+    FONT_FROM_EPISODE = f"../../feed/{FONT}"
+    FONT_FROM_SHOW = FONT
+
+    @staticmethod
+    def episode_from_show(day: dt.date | str) -> str:
+        return f"../episodes/{day if isinstance(day, str) else day.isoformat()}/"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project root with its settings, voice preset and the chosen engine, writer and strictness."""
+
+    root: Path
+    settings: Settings
+    voices: VoicePreset
+    engine: str = "offline"
+    writer: str = "template"
+    strict: bool = False
+
+    @classmethod
+    def open(cls, root: Path, voices: str | None = None, *, engine: str | None = None,
+             writer: str | None = None, strict: bool = False) -> Project:
+        """Read the settings and the preset, and check every choice against the registries."""
+        settings = load_settings(root)
+        engine_name = plugins.engines.check(engine or settings.engine)
+        writer_name = plugins.writers.check(writer or settings.writer)
+        preset = load_voices(root, voices or settings.voices)
+        return cls(root, settings, preset, engine_name, writer_name, strict)
+
+    @cached_property
+    def layout(self) -> Layout:
+        return Layout(self.root, self.settings.show)
+
+    @property
+    def hosts(self) -> list[Host]:
+        """The hosts a new script gets: the preset's first one or two ([script] hosts)."""
+        return self.voices.hosts[: self.settings.script.hosts]
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    def lexicon(self) -> Lexicon:
+        return load_lexicon(self.root)
+
+    def length_plan(self, engine: str | None = None) -> LengthPlan:
+        """Budgets from the settings, timed with the pace of the engine that will speak."""
+        s = self.settings
+        pace = getattr(plugins.engines.get(engine or self.engine), "pace", OFFLINE_PACE)
+        return LengthPlan(pace=pace, minutes_per_paper=s.script.minutes_per_paper,
+                          max_minutes=s.script.max_minutes, turn_pause=s.audio.turn_pause)
+
+    def resolve_script(self, target: str) -> Path:
+        """Accept a script path or a date (YYYY-MM-DD) meaning scripts/DATE.yaml."""
+        try:
+            return self.layout.script(dt.date.fromisoformat(target))
+        except ValueError:
+            pass
+        path = Path(target)
+        if not path.exists():
+            raise UsageError(f"{target}: no such script (give a path or a date like 2025-01-09)")
+        return path
