@@ -38,6 +38,7 @@ def read_digest(path: str | Path) -> Digest:
     if len(raw) > MAX_BYTES:
         raise DigestError(path, f"{len(raw) / 1e6:.1f} MB is not a daily digest "
                                 f"(limit {MAX_BYTES // 10**6} MB)")
+    text: str | None
     try:
         text = raw.decode("utf-8-sig")
         note = None

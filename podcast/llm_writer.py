@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from .abstracts import is_instruction, sentences, ungrounded
 from .length import LengthPlan
-from .llm import LLM, LLMInvalid, LLMUnavailable, data_block
+from .llm import LLM, LLMInvalid, LLMUnavailable, Problem, data_block, problem_kind
 from .models import Digest, Host, Line, Paper, Script, Segment
 from .writer import WEEKDAYS, TemplateWriter, WriterOptions, _merge_turns, display_title, register_writer
 
@@ -125,6 +125,7 @@ class LLMWriter:
             return self._give_up(fallback, notes, f"llm writer: {reason}; used the template writer")
         job = _Job(llm, digest, hosts, show_title, plan, notes, self.options)
         segments: list[Segment] = []
+        partial = False
         try:
             segments.append(job.opening(fallback.segments[0]))
             for paper, template in zip(digest.papers, fallback.segments[1:-1], strict=True):
@@ -134,11 +135,12 @@ class LLMWriter:
             if self.options.strict:
                 raise
             done = len(segments)
+            partial = True
             segments += fallback.segments[done:]
             notes.append(f"LLM unavailable after {done} of {len(fallback.segments)} segments ({exc}); "
                          "the rest is from the template writer")
             self.options.warn(notes[-1])
-        writer = "llm+template" if any("template" in n for n in notes) else "llm"
+        writer = "llm+template" if partial or job.fell_back else "llm"
         return fallback.model_copy(update={"segments": segments, "writer": writer, "notes": notes})
 
     def _give_up(self, fallback: Script, notes: list[str], message: str) -> Script:
@@ -162,6 +164,7 @@ class _Job:
         self.names = [h.name for h in hosts]
         self.plan = plan
         self.notes = notes
+        self.fell_back = False  # some segment is the template writer's
         self.system = system_prompt(show_title, hosts)
 
     # ------------------------------------------------------------ segments
@@ -180,9 +183,9 @@ class _Job:
             text = "".join(ln.text for ln in answer.lines)
             problems = self._common(answer, sources)
             if date_text not in text:
-                problems.append(f"开场要说出日期“{date_text}”")
+                problems.append(Problem(f"开场要说出日期“{date_text}”", "unsaid"))
             if f"{n}篇" not in text:
-                problems.append(f"开场要说出论文篇数“{n}篇”")
+                problems.append(Problem(f"开场要说出论文篇数“{n}篇”", "unsaid"))
             return problems
 
         sources = [p.abstract_zh for p in self.digest.papers] + [date_text, f"{n}篇"]
@@ -210,16 +213,18 @@ class _Job:
             problems = self._common(answer, sources, smuggled)
             text = "".join(ln.text for ln in answer.lines)
             if answer.paper_id not in (paper.arxiv_id, str(index), None):
-                problems.append(f"paper_id 应该是 {paper.arxiv_id or index}")
+                problems.append(Problem(f"paper_id 应该是 {paper.arxiv_id or index}", "paper_id"))
             if title not in text and not (short and short in text):
-                problems.append(f"要说出论文标题《{title}》")
+                problems.append(Problem(f"要说出论文标题《{title}》", "unsaid"))
             if len(self.hosts) > 1 and "？" not in text:
-                problems.append("搭档至少要问一个具体的问题")
+                problems.append(Problem("搭档至少要问一个具体的问题", "no_question"))
             seconds = self.plan.lines_seconds([ln.text for ln in answer.lines])
             if seconds > 1.6 * budget:
-                problems.append(f"太长了：约{len(text)}个字，请缩短到{round(chars * 1.3)}个字以内")
+                problems.append(Problem(f"太长了：约{len(text)}个字，请缩短到{round(chars * 1.3)}个字以内",
+                                        "too_long"))
             if re.search(r"本文|我们(?:提出|引入|设计|发现)", text):
-                problems.append("用第三人称：说“作者”“这篇论文”，不要说“我们提出”“本文”")
+                problems.append(Problem("用第三人称：说“作者”“这篇论文”，不要说“我们提出”“本文”",
+                                        "first_person"))
             return problems
 
         return self._segment(template, user, check, sources, smuggled, budget, f"paper {index}")
@@ -262,9 +267,9 @@ class _Job:
                 kept.pop()
         if len(self.hosts) > 1:
             kept = _merge_turns(kept)
-        still = [p for p in problems if not p.startswith(("太长", "paper_id"))]
+        still = [p for p in problems if problem_kind(p) not in ("too_long", "paper_id")]
         if len(kept) < 2 or (len(self.hosts) > 1 and len({ln.speaker for ln in kept}) < 2) or any(
-                p.startswith(("要说出", "开场要")) for p in still):
+                problem_kind(p) == "unsaid" for p in still):
             why = "; ".join(still) or "too few lines"
             return self._fallback(template, f"{label}: unusable after guards ({why})")
         return template.model_copy(update={"lines": kept})
@@ -272,20 +277,21 @@ class _Job:
     def _fallback(self, template: Segment, why: str) -> Segment:
         if self.strict:
             raise LLMInvalid(f"llm writer: {why}")
+        self.fell_back = True
         self.notes.append(f"{why}; used the template writer's segment")
         self.warn(self.notes[-1])
         return template
 
     def _common(self, answer: SegmentAnswer, sources: list[str],
                 smuggled: set[str] | None = None) -> list[str]:
-        problems = []
+        problems: list[str] = []
         bad = sorted({ln.speaker for ln in answer.lines} - self.ids)
         if bad:
-            problems.append(f"speaker 只能是 {sorted(self.ids)}，不能是 {bad}")
+            problems.append(Problem(f"speaker 只能是 {sorted(self.ids)}，不能是 {bad}", "speaker"))
         for ln in answer.lines:
             fault = _line_fault(ln.text, sources, smuggled)
             if fault is not None:
-                problems.append(f"“{ln.text}”{fault[1]}")
+                problems.append(Problem(f"“{ln.text}”{fault[1]}", "line"))
         return problems
 
     def _recent(self, so_far: Sequence[Segment], lines: int = 6) -> str:

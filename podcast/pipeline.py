@@ -21,7 +21,7 @@ from pathlib import Path
 from . import plugins
 from .digest import read_digest, render_digest
 from .episode.package import package
-from .episode.perform import Performance, ProgressFactory, perform
+from .episode.perform import Performance, ProgressFactory, SpeechStats, perform
 from .errors import ConfigError, LLMUnavailable
 from .hfapi import Fetcher, NoPapers
 from .llm import LLM, LLMConfig
@@ -50,7 +50,7 @@ class SpeakResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for benchmarks
 
     @property
-    def stats(self):  # type: ignore[no-untyped-def]
+    def stats(self) -> SpeechStats:
         return self.performance.stats
 
     @property

@@ -138,7 +138,7 @@ class PreviewServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host}:{port}/"  # type: ignore[str-bytes-safe]  # AF_INET: a str
 
     def serve_forever(self) -> None:
         self.httpd.serve_forever()

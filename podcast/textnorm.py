@@ -351,14 +351,15 @@ def _replace_terms(text: str, table: Mapping[str, str]) -> str:
         pattern = re.escape(key).replace(r"\ ", r"\s+")
         head = r"(?<![A-Za-z0-9])" if key[0].isalnum() else ""
         tail = r"(?![A-Za-z0-9])" if key[-1].isalnum() else ""
-        text = re.sub(head + pattern + tail, lambda _m, v=table[key]: v, text, flags=re.I)
+        text = re.sub(head + pattern + tail, lambda _m, v=table[key]: v, text, flags=re.I)  # type: ignore[misc]
     return text
 
 
 def _mark_pinyin(text: str, readings: Mapping[str, str]) -> str:
     """Append ``{pinyin}`` after lexicon words: 重排序 -> 重排序{chong2 pai2 xu4}."""
     for word in sorted(readings, key=len, reverse=True):
-        text = re.sub(rf"{re.escape(word)}(?!\{{)", lambda m, w=word: f"{m[0]}{{{readings[w]}}}", text)
+        text = re.sub(rf"{re.escape(word)}(?!\{{)", lambda m, w=word: f"{m[0]}{{{readings[w]}}}",  # type: ignore[misc]
+                      text)
     return text
 
 

@@ -36,7 +36,7 @@ def episode_guid(show_slug: str, date: dt.date) -> str:
 def encoded_mp3(mastered: audio_mod.Mastered, bitrate: int, out_rate: int) -> bytes:
     """The MP3 of the mastered programme; identical audio is not encoded twice."""
     samples = np.ascontiguousarray(mastered.samples, dtype="<f4")
-    pcm = hashlib.sha256(memoryview(samples).cast("B")).hexdigest()
+    pcm = hashlib.sha256(samples.data.cast("B")).hexdigest()
 
     def encode() -> bytes:
         with tempfile.TemporaryDirectory() as tmp:

@@ -225,9 +225,10 @@ class EdgeEngine:
 
     def list_voices(self, show_all: bool = False) -> list[str]:
         """The service's voices (Chinese ones unless ``show_all``), or why they cannot be listed."""
+        unreachable: tuple[type[BaseException], ...] = (*_attempt_errors(), ValueError)
         try:
             found = asyncio.run(list_voices(self.voices_url))
-        except (*_attempt_errors(), ValueError) as exc:
+        except unreachable as exc:
             return [f"cannot reach the edge voice list ({type(exc).__name__}: {str(exc)[:120]}); "
                     "showing the voices of the preset only"]
         chosen = [v for v in found if show_all or str(v.get("Locale", "")).startswith("zh-")]
@@ -238,7 +239,7 @@ class EdgeEngine:
         return out
 
 
-async def list_voices(voices_url: str | None, timeout: float = 15.0) -> list[dict[str, Any]]:
+async def list_voices(voices_url: str | None, timeout: float = 15.0) -> list[Any]:
     """The service's voice list (raises on any network problem; callers explain)."""
     import edge_tts
     import edge_tts.voices
