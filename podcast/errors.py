@@ -15,7 +15,8 @@
     ├── EngineError              a speech engine failed on a line (a fallback may take it)
     │   └── EngineUnavailable    the engine cannot work at all now: the whole run switches
     ├── AudioError               assembling, measuring or encoding audio failed
-    └── PublishError             writing the episode folder or the feed failed
+    ├── PublishError             writing the episode folder or the feed failed
+    └── SetupError               an installed part is missing (a font, a model): reinstall
 
 Third-party exceptions are wrapped at the boundary so callers only catch these.
 A day without papers is not here: it is a result (``podcast.hfapi.NoPapers``).
@@ -108,3 +109,7 @@ class AudioError(PodcastError):
 
 class PublishError(PodcastError):
     """Episode files or the feed could not be written."""
+
+
+class SetupError(PodcastError):
+    """Something the installation should provide is missing; the message says how to fix it."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PodcastError
+from .errors import SetupError
 from .models import Digest, Episode
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
@@ -54,10 +54,10 @@ def cjk_font() -> Path:
     try:
         import mplfonts
     except ImportError as exc:  # pragma: no cover - a dependency
-        raise PodcastError("the CJK font comes from the 'mplfonts' package: run 'uv sync'") from exc
+        raise SetupError("the CJK font comes from the 'mplfonts' package: run 'uv sync'") from exc
     path = Path(mplfonts.__file__).parent / "fonts" / FONT_FILE
     if not path.exists():
-        raise PodcastError(f"CJK font {FONT_FILE} missing from the mplfonts package")
+        raise SetupError(f"CJK font {FONT_FILE} missing from the mplfonts package")
     return path
 
 
