@@ -89,7 +89,7 @@ def writer_options(project: Project, warn: Warn = _quiet) -> WriterOptions:
 def write(project: Project, digest: Digest, warn: Warn = _quiet) -> tuple[Script, Path]:
     """Digest -> scripts/DATE.yaml."""
     writer = get_writer(project.writer, writer_options(project, warn))
-    with day_lock(project.root, digest.date.isoformat()):
+    with day_lock(project.layout.day_lock(digest.date), digest.date.isoformat()):
         script = writer.write(digest, project.hosts, project.settings.show.title, project.length_plan())
         path = project.layout.script(script.date)
         atomic_write_bytes(path, dump_script(script).encode("utf-8"))
@@ -97,17 +97,20 @@ def write(project: Project, digest: Digest, warn: Warn = _quiet) -> tuple[Script
 
 
 def speak(project: Project, script: Script, progress: ProgressFactory | None = None,
-          source_digest: Path | None = None) -> SpeakResult:
-    """Script -> episodes/DATE/ (MP3, transcripts, chapters, notes, episode.json)."""
-    with day_lock(project.root, script.date.isoformat()):
+          source_digest: Path | None = None, digest: Digest | None = None) -> SpeakResult:
+    """Script -> episodes/DATE/ (MP3, transcripts, chapters, notes, episode.json).
+
+    ``digest`` is the day's digest when the caller has read it (``build``); otherwise the
+    packaging stage looks for it beside the script or in the episode folder."""
+    with day_lock(project.layout.day_lock(script.date), script.date.isoformat()):
         performance = perform(project, script, progress)
-        folder, episode = package(project, performance, source_digest)
+        folder, episode = package(project, performance, source_digest, digest)
     return SpeakResult(folder, episode, performance, performance.clock.laps)
 
 
 def publish(project: Project) -> Path:
     """episodes/*/episode.json -> feed/feed.xml, the cover and the show page feed/index.html."""
-    with feed_lock(project.root):
+    with feed_lock(project.layout.feed_lock):
         return publish_files(project)
 
 
@@ -132,7 +135,7 @@ def build(project: Project, digest_path: Path, progress: ProgressFactory | None 
           warn: Warn = _quiet) -> BuildResult:
     """Digest -> script -> episode -> feed. A strict project forbids every fallback."""
     digest = read_digest(digest_path)
-    with day_lock(project.root, digest.date.isoformat()):
+    with day_lock(project.layout.day_lock(digest.date), digest.date.isoformat()):
         _, path = write(project, digest, warn)
-        spoken = speak(project, load_script(path), progress, source_digest=digest_path)
+        spoken = speak(project, load_script(path), progress, source_digest=digest_path, digest=digest)
         return BuildResult(digest, path, spoken, publish(project))

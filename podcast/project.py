@@ -64,6 +64,13 @@ class Layout:
         found.sort(key=lambda e: e.date, reverse=True)
         return found
 
+    def day_lock(self, day: dt.date) -> Path:
+        return self.episodes / f".lock-{day.isoformat()}"
+
+    @property
+    def feed_lock(self) -> Path:
+        return self.feed_dir / ".lock"
+
     def audio_name(self, day: dt.date) -> str:
         return f"{self.show.slug}-{day.isoformat()}.mp3"
 

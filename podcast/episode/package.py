@@ -61,9 +61,11 @@ def day_digest(project: Project, day: dt.date, given: Path | None) -> Digest | N
     return None
 
 
-def package(project: Project, performance: Performance,
-            source_digest: Path | None = None) -> tuple[Path, Episode]:
-    """Write the episode folder for ``performance`` and swap it in; the GUID never changes."""
+def package(project: Project, performance: Performance, source_digest: Path | None = None,
+            digest: Digest | None = None) -> tuple[Path, Episode]:
+    """Write the episode folder for ``performance`` and swap it in; the GUID never changes.
+
+    ``digest`` (already read by the caller) feeds the digest page and the keyword cloud."""
     script = performance.script
     layout = project.layout
     recover(layout.episodes, script.date)
@@ -73,7 +75,8 @@ def package(project: Project, performance: Performance,
         guid = Episode.read(layout.manifest(script.date)).guid  # GUIDs never change
     stage = staging_dir(layout.episodes, script.date)
     try:
-        digest = day_digest(project, script.date, source_digest)
+        if digest is None or digest.date != script.date:
+            digest = day_digest(project, script.date, source_digest)
         episode = _write_folder(project, performance, stage, guid, source_digest, digest)
         swap_in(stage, final)
     except BaseException:
