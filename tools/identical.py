@@ -5,6 +5,8 @@
 
 Both builds run offline in a fresh temporary root with their own cache folder, so
 nothing is reused from an earlier run; ``--keep`` leaves the roots for inspection.
+Each build imports the package of this checkout afresh: to compare two commits, run
+it from a git worktree of each (pass ``--digest`` there, the default path is relative).
 """
 
 from __future__ import annotations
