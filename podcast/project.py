@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from . import plugins
 from .config import CONFIG_NAME, Settings, ShowSettings, VoicePreset, load_lexicon, load_settings, load_voices
-from .errors import UsageError
+from .errors import ConfigError, UsageError
 from .length import OFFLINE_PACE, LengthPlan
 from .models import MANIFEST, Episode, Host
 from .textnorm import Lexicon
@@ -121,6 +123,20 @@ class Layout:
         return f"../episodes/{day if isinstance(day, str) else day.isoformat()}/"
 
 
+def _check_voices(where: Path, preset: VoicePreset, engine: str) -> None:
+    """Each host's table for ``engine``, validated by the engine's ``voice_model`` when it has one."""
+    model = getattr(plugins.engines.get(engine), "voice_model", None)
+    if model is None:
+        return
+    for host in preset.hosts:
+        try:
+            model.model_validate(preset.voice(engine, host.id))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "(table)"
+            raise ConfigError(where, f"engines.{engine}.{host.id}: {field}: {err['msg']}") from exc
+
+
 @dataclass(frozen=True)
 class Project:
     """A project root with its settings, voice preset and the chosen engine, writer and strictness."""
@@ -140,6 +156,7 @@ class Project:
         engine_name = plugins.engines.check(engine or settings.engine)
         writer_name = plugins.writers.check(writer or settings.writer)
         preset = load_voices(root, voices or settings.voices)
+        _check_voices(root / "voices" / f"{voices or settings.voices}.toml", preset, engine_name)
         return cls(root, settings, preset, engine_name, writer_name, strict)
 
     @cached_property
