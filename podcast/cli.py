@@ -136,6 +136,8 @@ date_option = click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-
 strict_option = click.option("--strict", is_flag=True,
                              help="Fail instead of falling back (LLM writer to templates, or a speech "
                                   "engine to another voice or the offline engine).")
+partial_option = click.option("--allow-partial", is_flag=True,
+                              help="Accept a digest cut off inside its last paper, leaving that paper out.")
 
 
 @main.command()
@@ -146,6 +148,7 @@ strict_option = click.option("--strict", is_flag=True,
 @writer_option
 @voices_option
 @strict_option
+@partial_option
 @click.option("--dry-run", is_flag=True, help="Print papers, characters, tokens and minutes; spend nothing.")
 @click.option("--refresh", is_flag=True, help="With --date: fetch the list again even if it is cached.")
 @click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -154,7 +157,8 @@ strict_option = click.option("--strict", is_flag=True,
               help="...to this day (inclusive); failures are reported at the end.")
 @friendly
 def build(digest: Path | None, day: Any, out: Path, engine: str | None, writer: str | None,
-          voices: str | None, strict: bool, dry_run: bool, refresh: bool, first: Any, last: Any) -> None:
+          voices: str | None, strict: bool, allow_partial: bool, dry_run: bool, refresh: bool, first: Any,
+          last: Any) -> None:
     """Build DIGEST (a DATE_daily_paper.md), or with --date D fetch, translate and build that day.
 
     Either way the result is an episode under episodes/DATE/ and an updated feed.
@@ -171,13 +175,13 @@ def build(digest: Path | None, day: Any, out: Path, engine: str | None, writer: 
         raise click.UsageError("give either a DIGEST file or --date YYYY-MM-DD")
     project = pipeline.Project.open(out, voices)
     if dry_run:
-        _dry_run(project, digest, day.date() if day else None, writer, engine, refresh)
+        _dry_run(project, digest, day.date() if day else None, writer, engine, refresh, allow_partial)
         return
     if digest is None:
         digest = _fetch(project, day.date(), refresh)
         if digest is None:
             return
-    _build(digest, out, engine, writer, voices, strict)
+    _build(digest, out, engine, writer, voices, strict, allow_partial)
 
 
 def _fetch(project: pipeline.Project, day: Any, refresh: bool) -> Path | None:
@@ -211,12 +215,12 @@ def _backfill(project: pipeline.Project, first: Any, last: Any, engine: str | No
 
 
 def _dry_run(project: pipeline.Project, digest: Path | None, day: Any, writer: str | None,
-             engine: str | None, refresh: bool) -> None:
+             engine: str | None, refresh: bool, allow_partial: bool = False) -> None:
     from .digest import read_digest
     from .hfapi import Fetcher
 
     if digest is not None:
-        estimate = pipeline.estimate(project, read_digest(digest), None, writer, engine)
+        estimate = pipeline.estimate(project, read_digest(digest, allow_partial), None, writer, engine)
     else:
         try:
             papers = Fetcher().fetch(day, refresh)
@@ -246,10 +250,10 @@ def fetch(day: Any, out: Path, refresh: bool) -> None:
 
 
 def _build(digest: Path, out: Path, engine: str | None, writer: str | None, voices: str | None,
-           strict: bool = False) -> None:
+           strict: bool = False, allow_partial: bool = False) -> None:
     project = pipeline.Project.open(out, voices)
     started = time.perf_counter()
-    result = pipeline.build(project, digest, engine, writer, progress_bar, strict, _warn_one)
+    result = pipeline.build(project, digest, engine, writer, progress_bar, strict, _warn_one, allow_partial)
     _warn(result.digest.warnings)
     click.echo(f"script   {result.script_path}")
     _report(result.speak)
@@ -263,13 +267,15 @@ def _build(digest: Path, out: Path, engine: str | None, writer: str | None, voic
 @writer_option
 @voices_option
 @strict_option
+@partial_option
 @friendly
-def write(digest: Path, out: Path, writer: str | None, voices: str | None, strict: bool) -> None:
+def write(digest: Path, out: Path, writer: str | None, voices: str | None, strict: bool,
+          allow_partial: bool) -> None:
     """Write the dialogue script for DIGEST to scripts/DATE.yaml (edit it, then 'speak')."""
     from .digest import read_digest
 
     project = pipeline.Project.open(out, voices)
-    parsed = read_digest(digest)
+    parsed = read_digest(digest, allow_partial)
     _warn(parsed.warnings)
     script, path = pipeline.write(project, parsed, writer, strict=strict, warn=_warn_one)
     lines = sum(len(s.lines) for s in script.segments)

@@ -50,6 +50,7 @@ class Digest:
     hot_topics: tuple[str, ...] = ()
     source: str = ""
     warnings: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()  # what was knowingly left out (--allow-partial); goes into the script's notes
 
 
 class _Strict(BaseModel):

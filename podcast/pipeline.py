@@ -113,6 +113,8 @@ def write(project: Project, digest: Digest, writer_name: str | None = None,
     hosts = project.hosts
     with day_lock(project.root, digest.date.isoformat()):
         script = writer.write(digest, hosts, project.settings.show.title, length_plan(project, engine_name))
+        if digest.notes:  # e.g. a cut-off paper left out: the episode says so
+            script = script.model_copy(update={"notes": [*script.notes, *digest.notes]})
         path = script_path(project.root, script.date)
         atomic_write_bytes(path, dump_script(script).encode("utf-8"))
     return script, path
@@ -237,8 +239,8 @@ def _day_digest(project: Project, day: dt.date, given: Path | None) -> Digest | 
     """The digest behind an episode, for its digest page and keyword cloud, if we can find it."""
     for path in (given, digest_path(project, day), project.root / "episodes" / day.isoformat() / "source.md"):
         if path is not None and path.exists():
-            try:
-                digest = read_digest(path)
+            try:  # the build already refused a cut-off digest or accepted it knowingly
+                digest = read_digest(path, allow_partial=True)
             except PodcastError:
                 continue
             if digest.date == day:
@@ -415,7 +417,7 @@ def report(project: Project, target: str) -> list[SegmentReport]:
         script = load_script(resolve_script(project, target))
     folder = project.root / "episodes" / script.date.isoformat()
     if digest is None and (folder / "source.md").exists():
-        digest = read_digest(folder / "source.md")
+        digest = read_digest(folder / "source.md", allow_partial=True)
     actual = None
     if (folder / ep.MANIFEST).exists():
         rows = ep.Manifest.read(folder / ep.MANIFEST).data.get("segments", [])
@@ -512,9 +514,9 @@ def fetch(project: Project, day: dt.date, refresh: bool = False,
 
 def build(project: Project, digest_path: Path, engine: str | None = None, writer: str | None = None,
           progress: ProgressFactory | None = None, strict: bool = False,
-          warn: Callable[[str], None] = lambda _m: None) -> BuildResult:
+          warn: Callable[[str], None] = lambda _m: None, allow_partial: bool = False) -> BuildResult:
     """Digest -> script -> episode -> feed. ``strict`` forbids every fallback (writer and speech)."""
-    digest = read_digest(digest_path)
+    digest = read_digest(digest_path, allow_partial)
     with day_lock(project.root, digest.date.isoformat()):
         return _build(project, digest, digest_path, engine, writer, progress, strict, warn)
 

@@ -66,6 +66,13 @@ DIGESTS: list[tuple[str, str | bytes, list[str]]] = [
     ("Latin-1", "# Hugging Face 2026-11-20 论文日报".encode() + "\ncafé\n".encode("latin-1"),
      ["not valid UTF-8 text"]),
     ("headings only", "# x 2026-11-20 论文日报\n### 1. 标题一\n### 2. 标题二\n", ["paper 1 has no '**摘要：**'"]),
+    # a failed download: the file ends inside the third of four papers (line 44 is its abstract)
+    ("cut off inside an abstract", GOOD[: GOOD.index("负载失衡") + 4],
+     [".md:44: the file ends inside paper 3", "摘要 stops mid-sentence", "3 of the 4 papers", "--allow-partial"]),
+    ("cut off inside the links", GOOD[: GOOD.index("https://huggingface.co/papers/2611.10003") + 20],
+     [".md:46: the file ends inside paper 3 (it has no link line", "--allow-partial"]),
+    ("cut off after a heading", GOOD[: GOOD.index("### 3.") + 12] + "\n",
+     [".md:38: the file ends inside paper 3", "paper 3 has no '**摘要：**' section"]),
 ]
 
 
