@@ -162,10 +162,10 @@ def _last_paper(raw: dict, stated: int | None, found: int, lines: list[str], sou
     cut = None
     if stated is not None and found < stated:
         abstract = "".join(raw["abstract"]).strip()
-        if not _LINK.search(raw["links"]):
-            cut = "it has no link line"
-        elif not abstract.endswith(_FINAL):
+        if abstract and not abstract.endswith(_FINAL):
             cut = "its 摘要 stops mid-sentence"
+        elif not _LINK.search(raw["links"]):
+            cut = "it has no link line"
     try:
         paper = _make_paper(raw, source, warnings)
     except DigestError as exc:

@@ -165,7 +165,7 @@ SCRIPTS = [
     ("data segment link", _edit(lambda d: d["segments"][1].update(url="data:text/html,x")),
      "segments.1.url: 'data:text/html,x' is not an http(s) URL"),
     ("only invisible characters", _edit(lambda d: d["segments"][0]["lines"][1].update(text="\x01\ufffe")),
-     "segments.0.lines.1.text: Value error, text is empty"),
+     "segments.0.lines.1.text: String should have at least 1 character"),
 ]
 
 
