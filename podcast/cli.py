@@ -68,11 +68,12 @@ voices_option = click.option("--voices", default=None,
 
 
 def open_project(root: Path, voices: str | None = None, engine: str | None = None,
-                 writer: str | None = None, strict: bool = False) -> Project:
+                 writer: str | None = None, strict: bool = False, allow_partial: bool = False) -> Project:
     """Every choice checked against the registries before any stage writes a file."""
     from .project import Project
 
-    return Project.open(root, voices, engine=engine, writer=writer, strict=strict)
+    return Project.open(root, voices, engine=engine, writer=writer, strict=strict,
+                        allow_partial=allow_partial)
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -167,6 +168,9 @@ date_option = click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-
 strict_option = click.option("--strict", is_flag=True,
                              help="Fail instead of falling back (LLM writer to templates, or a speech "
                                   "engine to another voice or the offline engine).")
+partial_option = click.option("--allow-partial", is_flag=True,
+                              help="Accept a digest that was cut off (a failed download): its last, "
+                                   "unfinished paper is left out and the episode notes say so.")
 
 
 @main.command()
@@ -177,6 +181,7 @@ strict_option = click.option("--strict", is_flag=True,
 @writer_option
 @voices_option
 @strict_option
+@partial_option
 @click.option("--dry-run", is_flag=True, help="Print papers, characters, tokens and minutes; spend nothing.")
 @click.option("--refresh", is_flag=True, help="With --date: fetch the list again even if it is cached.")
 @click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -185,7 +190,8 @@ strict_option = click.option("--strict", is_flag=True,
               help="...to this day (inclusive); failures are reported at the end.")
 @friendly
 def build(digest: Path | None, day: Any, root: Path, engine: str | None, writer: str | None,
-          voices: str | None, strict: bool, dry_run: bool, refresh: bool, first: Any, last: Any) -> None:
+          voices: str | None, strict: bool, allow_partial: bool, dry_run: bool, refresh: bool, first: Any,
+          last: Any) -> None:
     """Build DIGEST (a DATE_daily_paper.md), or with --date D fetch, translate and build that day.
 
     Either way the result is an episode under episodes/DATE/ and an updated feed.
@@ -200,7 +206,7 @@ def build(digest: Path | None, day: Any, root: Path, engine: str | None, writer:
         return
     if (digest is None) == (day is None):
         raise click.UsageError("give either a DIGEST file or --date YYYY-MM-DD")
-    project = open_project(root, voices, engine, writer, strict)
+    project = open_project(root, voices, engine, writer, strict, allow_partial)
     if dry_run:
         _dry_run(project, digest, day.date() if day else None, refresh)
         return
@@ -250,7 +256,7 @@ def _dry_run(project: Project, digest: Path | None, day: Any, refresh: bool) -> 
     from .hfapi import Fetcher, NoPapers
 
     if digest is not None:
-        found = estimate(project, read_digest(digest), None)
+        found = estimate(project, read_digest(digest, project.allow_partial), None)
     else:
         papers = Fetcher().listing(day, refresh)
         if isinstance(papers, NoPapers):
@@ -296,14 +302,16 @@ def _build(project: Project, digest: Path) -> None:
 @writer_option
 @voices_option
 @strict_option
+@partial_option
 @friendly
-def write(digest: Path, root: Path, writer: str | None, voices: str | None, strict: bool) -> None:
+def write(digest: Path, root: Path, writer: str | None, voices: str | None, strict: bool,
+          allow_partial: bool) -> None:
     """Write the dialogue script for DIGEST to scripts/DATE.yaml (edit it, then 'speak')."""
     from . import pipeline
     from .digest import read_digest
 
-    project = open_project(root, voices, writer=writer, strict=strict)
-    parsed = read_digest(digest)
+    project = open_project(root, voices, writer=writer, strict=strict, allow_partial=allow_partial)
+    parsed = read_digest(digest, allow_partial)
     _warn(parsed.warnings)
     script, path = pipeline.write(project, parsed, warn=_warn_one)
     lines = sum(len(s.lines) for s in script.segments)

@@ -8,19 +8,60 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from . import plugins
 from .errors import ConfigError
-from .models import Host
+from .models import Host, http_url
 from .textnorm import Lexicon, LexiconError, builtin_lexicon, read_lexicon
 
 CONFIG_NAME = "podcast.toml"
 # Presets ship in the top-level voices/ folder; wheels carry a copy as podcast/_voices.
 BUILTIN_VOICES = (Path(__file__).parent.parent / "voices", Path(__file__).parent / "_voices")
+
+
+# Apple Podcasts categories and their subcategories; a directory rejects a feed with any other.
+APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "Arts": ("Books", "Design", "Fashion & Beauty", "Food", "Performing Arts", "Visual Arts"),
+    "Business": ("Careers", "Entrepreneurship", "Investing", "Management", "Marketing", "Non-Profit"),
+    "Comedy": ("Comedy Interviews", "Improv", "Stand-Up"),
+    "Education": ("Courses", "How To", "Language Learning", "Self-Improvement"),
+    "Fiction": ("Comedy Fiction", "Drama", "Science Fiction"),
+    "Government": (),
+    "History": (),
+    "Health & Fitness": ("Alternative Health", "Fitness", "Medicine", "Mental Health", "Nutrition",
+                         "Sexuality"),
+    "Kids & Family": ("Education for Kids", "Parenting", "Pets & Animals", "Stories for Kids"),
+    "Leisure": ("Animation & Manga", "Automotive", "Aviation", "Crafts", "Games", "Hobbies",
+                "Home & Garden", "Video Games"),
+    "Music": ("Music Commentary", "Music History", "Music Interviews"),
+    "News": ("Business News", "Daily News", "Entertainment News", "News Commentary", "Politics",
+             "Sports News", "Tech News"),
+    "Religion & Spirituality": ("Buddhism", "Christianity", "Hinduism", "Islam", "Judaism", "Religion",
+                                "Spirituality"),
+    "Science": ("Astronomy", "Chemistry", "Earth Sciences", "Life Sciences", "Mathematics",
+                "Natural Sciences", "Nature", "Physics", "Social Sciences"),
+    "Society & Culture": ("Documentary", "Personal Journals", "Philosophy", "Places & Travel",
+                          "Relationships"),
+    "Sports": ("Baseball", "Basketball", "Cricket", "Fantasy Sports", "Football", "Golf", "Hockey",
+               "Rugby", "Running", "Soccer", "Swimming", "Tennis", "Volleyball", "Wilderness", "Wrestling"),
+    "Technology": (),
+    "True Crime": (),
+    "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
+}
+MP3_SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)  # what MP3 can carry
 
 
 class _Section(BaseModel):
@@ -30,7 +71,7 @@ class _Section(BaseModel):
 class ShowSettings(_Section):
     """Channel-level facts of the podcast, as the feed publishes them."""
 
-    title: str = "AI论文早班车"
+    title: str = Field(default="AI论文早班车", min_length=1, max_length=255)
     slug: str = Field(default="ai-paper-daily", pattern=r"^[a-z0-9][a-z0-9-]*$")
     description: str = (
         "每个工作日，两位主持人用中文聊聊 Hugging Face 每日热门 AI 论文："
@@ -55,6 +96,42 @@ class ShowSettings(_Section):
             raise ValueError("must be an ASCII http(s) URL")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("title")
+    @classmethod
+    def _has_words(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the show needs a title (directories and apps list it by this)")
+        return value.strip()
+
+    _website = field_validator("website")(http_url)  # it becomes the feed's <link> and an href
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Asia/Shanghai')") from exc
+        return value
+
+    @field_validator("category")
+    @classmethod
+    def _apple_category(cls, value: str) -> str:
+        if value not in APPLE_CATEGORIES:
+            raise ValueError(f"{value!r} is not an Apple Podcasts category (e.g. 'Technology', 'Science', "
+                             "'Education')")
+        return value
+
+    @field_validator("subcategory")
+    @classmethod
+    def _apple_subcategory(cls, value: str | None, info: ValidationInfo) -> str | None:
+        category = info.data.get("category")
+        if value is not None and category in APPLE_CATEGORIES and value not in APPLE_CATEGORIES[category]:
+            allowed = ", ".join(APPLE_CATEGORIES[category]) or "none"
+            raise ValueError(f"{value!r} is not an Apple Podcasts subcategory of {category!r} "
+                             f"(allowed: {allowed})")
+        return value
+
 
 class AudioSettings(_Section):
     """Loudness target and MP3 encoding."""
@@ -63,6 +140,14 @@ class AudioSettings(_Section):
     true_peak: float = Field(default=-1.5, ge=-6, le=-0.5)
     bitrate: int = Field(default=64, ge=32, le=192)
     sample_rate: int = 44100
+
+    @field_validator("sample_rate")
+    @classmethod
+    def _mp3_rate(cls, value: int) -> int:
+        if value not in MP3_SAMPLE_RATES:
+            raise ValueError(f"{value} Hz cannot be encoded as MP3 "
+                             f"(use one of {', '.join(map(str, MP3_SAMPLE_RATES))})")
+        return value
     turn_pause: float = Field(default=0.35, ge=0, le=3)
     segment_pause: float = Field(default=0.9, ge=0, le=5)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +28,18 @@ from pydantic import (
 )
 
 from .errors import PublishError
+
+# Characters XML 1.0 forbids: one in a title would make the feed, and every later publish, fail.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_HTTP_URL = re.compile(r"https?://[^\s\"'<>\\]+", re.I)
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+
+
+def http_url(value: str | None) -> str | None:
+    """Only http(s) links may reach an href: ``javascript:`` or ``data:`` would run in a listener's page."""
+    if value is not None and not _HTTP_URL.fullmatch(value):
+        raise ValueError(f"{value[:60]!r} is not an http(s) URL")
+    return value
 
 
 @dataclass(frozen=True)
@@ -66,10 +79,22 @@ class Digest:
     hot_topics: tuple[str, ...] = ()
     source: str = ""
     warnings: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()  # what was knowingly left out (--allow-partial); goes into the script's notes
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _xml_legal(cls, value: Any) -> Any:
+        """Drop characters XML cannot carry. They are invisible and mean nothing, so removing them
+        is kinder than refusing a hand-edited or model-written script over a character nobody can see."""
+        if isinstance(value, str):
+            return XML_ILLEGAL.sub("", value)
+        if isinstance(value, list):
+            return [XML_ILLEGAL.sub("", v) if isinstance(v, str) else v for v in value]
+        return value
 
 
 class Host(_Strict):
@@ -78,6 +103,16 @@ class Host(_Strict):
     id: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
     name: str = Field(min_length=1, max_length=16)
     role: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _cue_safe(cls, value: str) -> str:
+        """The name labels every transcript cue (``<v NAME>`` in VTT): a line break or <>& would
+        break the cue, or in SRT start a new one."""
+        if re.search(r"[\r\n\t<>&]", value) or value != value.strip():
+            raise ValueError(f"host name {value!r} cannot contain a line break, tab, <, > or &, "
+                             "or start or end with a space")
+        return value
 
 
 class Line(_Strict):
@@ -89,9 +124,11 @@ class Line(_Strict):
     @field_validator("text")
     @classmethod
     def _not_blank(cls, value: str) -> str:
+        """One turn is one paragraph: a blank line would end a VTT cue or start an SRT one early."""
         if not value.strip():
             raise ValueError("text is empty")
-        return value.strip()
+        value = re.sub(rf"(?<=[{_CJK}])[ \t]*[\r\n]\s*(?=[{_CJK}])", "", value.strip())
+        return re.sub(r"\s*[\r\n]\s*", " ", value)
 
 
 class PaperRef(_Strict):
@@ -104,6 +141,8 @@ class PaperRef(_Strict):
     arxiv_url: str | None = None
     arxiv_id: str | None = None
 
+    _links = field_validator("hf_url", "arxiv_url")(http_url)
+
 
 class Segment(_Strict):
     """A chapter of the show: the opening, one paper, or the closing."""
@@ -115,6 +154,8 @@ class Segment(_Strict):
     paper: PaperRef | None = None
     budget_seconds: float | None = Field(default=None, ge=0)  # the writer's time budget
     lines: list[Line] = Field(min_length=1)
+
+    _link = field_validator("url")(http_url)
 
 
 class Script(_Strict):

@@ -91,6 +91,8 @@ def write(project: Project, digest: Digest, warn: Warn = _quiet) -> tuple[Script
     writer = get_writer(project.writer, writer_options(project, warn))
     with day_lock(project.layout.day_lock(digest.date), digest.date.isoformat()):
         script = writer.write(digest, project.hosts, project.settings.show.title, project.length_plan())
+        if digest.notes:  # e.g. a cut-off paper left out: the episode says so
+            script = script.model_copy(update={"notes": [*script.notes, *digest.notes]})
         path = project.layout.script(script.date)
         atomic_write_bytes(path, dump_script(script).encode("utf-8"))
     return script, path
@@ -134,7 +136,7 @@ def fetch(project: Project, day: dt.date, refresh: bool = False, warn: Warn = _q
 def build(project: Project, digest_path: Path, progress: ProgressFactory | None = None,
           warn: Warn = _quiet) -> BuildResult:
     """Digest -> script -> episode -> feed. A strict project forbids every fallback."""
-    digest = read_digest(digest_path)
+    digest = read_digest(digest_path, project.allow_partial)
     with day_lock(project.layout.day_lock(digest.date), digest.date.isoformat()):
         _, path = write(project, digest, warn)
         spoken = speak(project, load_script(path), progress, source_digest=digest_path, digest=digest)

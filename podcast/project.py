@@ -147,17 +147,18 @@ class Project:
     engine: str = "offline"
     writer: str = "template"
     strict: bool = False
+    allow_partial: bool = False  # accept a cut-off digest, leaving its last paper out
 
     @classmethod
     def open(cls, root: Path, voices: str | None = None, *, engine: str | None = None,
-             writer: str | None = None, strict: bool = False) -> Project:
+             writer: str | None = None, strict: bool = False, allow_partial: bool = False) -> Project:
         """Read the settings and the preset, and check every choice against the registries."""
         settings = load_settings(root)
         engine_name = plugins.engines.check(engine or settings.engine)
         writer_name = plugins.writers.check(writer or settings.writer)
         preset = load_voices(root, voices or settings.voices)
         _check_voices(root / "voices" / f"{voices or settings.voices}.toml", preset, engine_name)
-        return cls(root, settings, preset, engine_name, writer_name, strict)
+        return cls(root, settings, preset, engine_name, writer_name, strict, allow_partial)
 
     @cached_property
     def layout(self) -> Layout:

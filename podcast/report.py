@@ -87,7 +87,7 @@ def report(project: Project, target: str) -> list[SegmentReport]:
         script = load_script(project.resolve_script(target))
     folder = project.layout.episode(script.date)
     if digest is None and (folder / "source.md").exists():
-        digest = read_digest(folder / "source.md")
+        digest = read_digest(folder / "source.md", allow_partial=True)
     actual = None
     if project.layout.manifest(script.date).exists():
         rows = Episode.read(project.layout.manifest(script.date)).segments
