@@ -136,7 +136,7 @@ _DEMONSTRATIVE = re.compile(r"(?:这一|这个|这些|这类|这种|这两个|�
                             r"([A-Za-z][A-Za-z0-9-]*|[\u4e00-\u9fff]{1,6})")
 _SELF_NOUNS = re.compile(r"^(?:篇|项研究|项工作|篇论文|篇综述|论文|研究|工作|节目|期)")
 # what was just said, named generically: fine after any content sentence
-_DEICTIC = re.compile(r"^(?:方向|思路|提升|差距|幅度|领域|结果|数字|想法|做法|点|问|结论|变化|进步|规模|工作|过程)")
+_DEICTIC = re.compile(r"^(?:[呢吗吧啊]|方向|思路|提升|差距|幅度|领域|结果|数字|想法|做法|点|问|结论|变化|进步|规模|工作|过程)")
 _LEADING_REF = re.compile(r"^(?:为此|因此|所以|于是|此外|另外|同时|而且|并且|然而|但是|但|不过|相反|与此同时|基于此|"
                           r"在此基础上|对此|由此|这(?=是|使|让|意味|表明|说明|一|些)|其(?!中|实|他|它|次|余)|"
                           r"(?:作者|他们|它)(?:还|也)(?=[\u4e00-\u9fff]))")
@@ -230,7 +230,7 @@ def cut_off(sentence: str) -> str | None:
     body = sentence.rstrip("。！？!? ")
     if re.search(r"[，,、：:；;]$", body):
         return "ends on a comma or colon"
-    if _DANGLING_END.search(body):
+    if len(han_only(body)) >= 4 and _DANGLING_END.search(body):
         return f"ends on {body[-2:]!r}"
     if (not sentence.endswith(("？", "?")) and body.endswith("的") and len(body) >= 10
             and not re.search(r"是|得|挺|很|会|可|能|都|也|就", body)):

@@ -572,7 +572,8 @@ class TemplateWriter:
         first = ordered[0][2]
         opener = self._question(rng, first, ["survey"] if notes.survey else
                                 (["motivation", "gist"] if ordered[0][1] == "problem" else ["gist"]), notes)
-        beats.append(_Beat("q", opener or "这篇讲的是什么？", "ask"))
+        head = display_title(paper.title_zh).split("：")[0]
+        beats.append(_Beat("q", opener or f"《{head}》这篇讲的是什么？", "ask"))
         turn: list[str] = []
         channels = 0
         last_group = ordered[0][1]
