@@ -10,6 +10,7 @@
     podcast serve            preview the site and feed on 127.0.0.1
     podcast say TEXT         show (and speak) exactly what an engine is fed
     podcast report TARGET    turns, questions, verbatim reuse and minutes per paper
+    podcast lint SCRIPT      false claims and incoherence in a script (exit 1 on findings)
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ engine_option = click.option("--engine", default=None,
                              help="Speech engine (default from podcast.toml, else 'offline').")
 writer_option = click.option("--writer", default=None,
                              help="Script writer (default from podcast.toml, else 'template').")
+length_option = click.option("--length", type=click.Choice(["short", "default", "long"]), default=None,
+                             help="Length preset: minutes per paper (short 0.6, default from podcast.toml, "
+                                  "long 2.0).")
 voices_option = click.option("--voices", default=None,
                              help="Voice preset name in voices/ (default 'default').")
 
@@ -146,6 +150,7 @@ strict_option = click.option("--strict", is_flag=True,
 @writer_option
 @voices_option
 @strict_option
+@length_option
 @click.option("--dry-run", is_flag=True, help="Print papers, characters, tokens and minutes; spend nothing.")
 @click.option("--refresh", is_flag=True, help="With --date: fetch the list again even if it is cached.")
 @click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -154,7 +159,8 @@ strict_option = click.option("--strict", is_flag=True,
               help="...to this day (inclusive); failures are reported at the end.")
 @friendly
 def build(digest: Path | None, day: Any, out: Path, engine: str | None, writer: str | None,
-          voices: str | None, strict: bool, dry_run: bool, refresh: bool, first: Any, last: Any) -> None:
+          voices: str | None, strict: bool, length: str | None, dry_run: bool, refresh: bool, first: Any,
+          last: Any) -> None:
     """Build DIGEST (a DATE_daily_paper.md), or with --date D fetch, translate and build that day.
 
     Either way the result is an episode under episodes/DATE/ and an updated feed.
@@ -169,7 +175,7 @@ def build(digest: Path | None, day: Any, out: Path, engine: str | None, writer: 
         return
     if (digest is None) == (day is None):
         raise click.UsageError("give either a DIGEST file or --date YYYY-MM-DD")
-    project = pipeline.Project.open(out, voices)
+    project = pipeline.Project.open(out, voices).with_length(length)
     if dry_run:
         _dry_run(project, digest, day.date() if day else None, writer, engine, refresh)
         return
@@ -177,7 +183,7 @@ def build(digest: Path | None, day: Any, out: Path, engine: str | None, writer: 
         digest = _fetch(project, day.date(), refresh)
         if digest is None:
             return
-    _build(digest, out, engine, writer, voices, strict)
+    _build(digest, out, engine, writer, voices, strict, length)
 
 
 def _fetch(project: pipeline.Project, day: Any, refresh: bool) -> Path | None:
@@ -246,8 +252,8 @@ def fetch(day: Any, out: Path, refresh: bool) -> None:
 
 
 def _build(digest: Path, out: Path, engine: str | None, writer: str | None, voices: str | None,
-           strict: bool = False) -> None:
-    project = pipeline.Project.open(out, voices)
+           strict: bool = False, length: str | None = None) -> None:
+    project = pipeline.Project.open(out, voices).with_length(length)
     started = time.perf_counter()
     result = pipeline.build(project, digest, engine, writer, progress_bar, strict, _warn_one)
     _warn(result.digest.warnings)
@@ -263,12 +269,14 @@ def _build(digest: Path, out: Path, engine: str | None, writer: str | None, voic
 @writer_option
 @voices_option
 @strict_option
+@length_option
 @friendly
-def write(digest: Path, out: Path, writer: str | None, voices: str | None, strict: bool) -> None:
+def write(digest: Path, out: Path, writer: str | None, voices: str | None, strict: bool,
+          length: str | None) -> None:
     """Write the dialogue script for DIGEST to scripts/DATE.yaml (edit it, then 'speak')."""
     from .digest import read_digest
 
-    project = pipeline.Project.open(out, voices)
+    project = pipeline.Project.open(out, voices).with_length(length)
     parsed = read_digest(digest)
     _warn(parsed.warnings)
     script, path = pipeline.write(project, parsed, writer, strict=strict, warn=_warn_one)
@@ -412,6 +420,53 @@ def report(target: str, out: Path, voices: str | None) -> None:
 
     project = pipeline.Project.open(out, voices)
     click.echo(format_report(pipeline.report(project, target)))
+    script, digest, name = _script_and_digest(project, target)
+    from .lint import lint as lint_script
+
+    for finding in lint_script(script, digest):
+        click.echo(finding.format(name))
+
+
+def _script_and_digest(project: pipeline.Project, target: str) -> tuple[Any, Any, str]:
+    """The script TARGET names (a path or a date) and its digest, when one can be found."""
+    from .digest import read_digest
+    from .writer import load_script
+
+    if target.endswith(".md"):
+        digest = read_digest(Path(target))
+        script = pipeline.write_script(project, digest)
+        return script, digest, target
+    path = pipeline.resolve_script(project, target)
+    script = load_script(path)
+    candidates = [project.root / "episodes" / script.date.isoformat() / "source.md",
+                  pipeline.digest_path(project, script.date)]
+    source = next((c for c in candidates if c.exists()), None)
+    return script, read_digest(source) if source else None, str(path)
+
+
+@main.command(name="lint")
+@click.argument("target")
+@root_option
+@voices_option
+@friendly
+def lint_command(target: str, out: Path, voices: str | None) -> None:
+    """Check SCRIPT (a path, or a date for scripts/DATE.yaml) for claims the digest does not support.
+
+    Prints file:segment:line: rule: what for each finding and exits 1 if there
+    is any. The digest (episodes/DATE/source.md or scripts/DATE_daily_paper.md)
+    is used when present for the rules that need it (numbers, releases, themes).
+    """
+    from .lint import lint as lint_script
+
+    project = pipeline.Project.open(out, voices)
+    script, digest, name = _script_and_digest(project, target)
+    found = lint_script(script, digest)
+    for finding in found:
+        click.echo(finding.format(name))
+    if digest is None:
+        click.echo("note: no digest found; numbers, releases and themes were not checked", err=True)
+    if found:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

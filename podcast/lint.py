@@ -116,7 +116,9 @@ def fits(question: str | None, answer: str) -> bool:
     if question is None or question in ("concept", "gist", "survey"):
         return True
     if question == "motivation":
-        return bool(kinds & {"problem", "context"}) and not strong_method and "figure" not in kinds
+        purpose = re.search(r"解决[^。]{0,24}(?:问题|挑战|瓶颈|局限)", answer)
+        return bool(purpose) or (bool(kinds & {"problem", "context"}) and not strong_method
+                                 and "figure" not in kinds)
     if question == "method":
         return "method" in kinds
     if question == "result":
@@ -396,7 +398,8 @@ def _dangling(ctx: _Ctx) -> Iterator[Finding]:
             for s in sentences_of(line.text):
                 ref = back_reference(s)
                 pool = before + titles if ref and ref[0] in ("noun", "deictic") else before
-                if ref and not has_antecedent(ref, pool):
+                same = ref is not None and ref[0] == "noun" and any(s.count(w) >= 2 for w in ref[1].split("|"))
+                if ref and not same and not has_antecedent(ref, pool):
                     yield Finding("dangling", seg.id, i, f"{ref[1]!r} refers to nothing said before")
                 if _content(s):
                     before.append(s)

@@ -7,6 +7,7 @@ stage modules' small read/write helpers; the CLI only parses arguments.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import time
@@ -27,10 +28,11 @@ from .digest import read_digest, render_digest
 from .errors import ConfigError, PodcastError
 from .feed import publish_feed, read_manifests
 from .hfapi import ApiPaper, Fetcher, NoPapersError
-from .length import LengthPlan
+from .length import LENGTH_PRESETS, LengthPlan
 from .llm import LLM, LLMConfig, LLMUnavailable, estimate_tokens
 from .locks import day_lock, feed_lock
 from .models import Digest, Host, Script
+from .phrases import load_phrases
 from .report import SegmentReport, segment_reports
 from .speech import (
     ClipCache,
@@ -71,6 +73,14 @@ class Project:
         settings = load_settings(root)
         return cls(root, settings, load_voices(root, voices or settings.voices))
 
+    def with_length(self, preset: str | None) -> Project:
+        """The project with a length preset (short, default, long) applied to minutes per paper."""
+        minutes = LENGTH_PRESETS.get(preset or "default")
+        if minutes is None:
+            return self
+        script = self.settings.script.model_copy(update={"minutes_per_paper": minutes})
+        return dataclasses.replace(self, settings=self.settings.model_copy(update={"script": script}))
+
 
 @dataclass(frozen=True)
 class SpeakResult:
@@ -101,7 +111,13 @@ def writer_options(project: Project, writer_name: str, strict: bool = False,
             llm = make_llm(project)
         except LLMUnavailable as exc:
             llm = exc
-    return WriterOptions(llm=llm, strict=strict, warn=warn)
+    return WriterOptions(llm=llm, strict=strict, warn=warn, phrases=load_phrases(project.root))
+
+
+def write_script(project: Project, digest: Digest) -> Script:
+    """The script the configured writer makes for ``digest``, in memory (for report and lint)."""
+    writer = get_writer(project.settings.writer, writer_options(project, project.settings.writer))
+    return writer.write(digest, project.hosts, project.settings.show.title, length_plan(project))
 
 
 def write(project: Project, digest: Digest, writer_name: str | None = None,
