@@ -11,6 +11,7 @@
     podcast say TEXT         show (and speak) exactly what an engine is fed
     podcast voices           the engine's voices and the preset's choice per host
     podcast report TARGET    turns, questions, verbatim reuse and minutes per paper
+    podcast lint TARGET      false claims and incoherence in a script (exit 1 on findings)
 
 Every command takes ``--root`` (the project root); ``-o/--output`` names a file.
 Only this module maps errors to exit codes, and it imports the library lazily so
@@ -63,16 +64,20 @@ engine_option = click.option("--engine", default=None,
                              help="Speech engine plug-in (default from podcast.toml, else 'offline').")
 writer_option = click.option("--writer", default=None,
                              help="Script writer plug-in (default from podcast.toml, else 'template').")
+length_option = click.option("--length", type=click.Choice(["short", "default", "long"]), default=None,
+                             help="Length preset in minutes per paper: short 0.6, default from "
+                                  "podcast.toml ([script] minutes_per_paper), long 2.0.")
 voices_option = click.option("--voices", default=None,
                              help="Voice preset name in voices/ (default from podcast.toml, else 'default').")
 
 
 def open_project(root: Path, voices: str | None = None, engine: str | None = None,
-                 writer: str | None = None, strict: bool = False, allow_partial: bool = False) -> Project:
+                 writer: str | None = None, strict: bool = False, allow_partial: bool = False,
+                 length: str | None = None) -> Project:
     """Every choice checked against the registries before any stage writes a file."""
     from .project import Project
 
-    return Project.open(root, voices, engine=engine, writer=writer, strict=strict,
+    return Project.open(root, voices, engine=engine, writer=writer, strict=strict, length=length,
                         allow_partial=allow_partial)
 
 
@@ -182,6 +187,7 @@ partial_option = click.option("--allow-partial", is_flag=True,
 @voices_option
 @strict_option
 @partial_option
+@length_option
 @click.option("--dry-run", is_flag=True, help="Print papers, characters, tokens and minutes; spend nothing.")
 @click.option("--refresh", is_flag=True, help="With --date: fetch the list again even if it is cached.")
 @click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -190,8 +196,8 @@ partial_option = click.option("--allow-partial", is_flag=True,
               help="...to this day (inclusive); failures are reported at the end.")
 @friendly
 def build(digest: Path | None, day: Any, root: Path, engine: str | None, writer: str | None,
-          voices: str | None, strict: bool, allow_partial: bool, dry_run: bool, refresh: bool, first: Any,
-          last: Any) -> None:
+          voices: str | None, strict: bool, allow_partial: bool, length: str | None, dry_run: bool,
+          refresh: bool, first: Any, last: Any) -> None:
     """Build DIGEST (a DATE_daily_paper.md), or with --date D fetch, translate and build that day.
 
     Either way the result is an episode under episodes/DATE/ and an updated feed.
@@ -202,11 +208,11 @@ def build(digest: Path | None, day: Any, root: Path, engine: str | None, writer:
     if first is not None or last is not None:
         if first is None or last is None or digest is not None or day is not None:
             raise click.UsageError("backfill takes both --from and --to, and no DIGEST or --date")
-        _backfill(open_project(root, voices, engine, writer, strict), first.date(), last.date())
+        _backfill(open_project(root, voices, engine, writer, strict, length=length), first.date(), last.date())
         return
     if (digest is None) == (day is None):
         raise click.UsageError("give either a DIGEST file or --date YYYY-MM-DD")
-    project = open_project(root, voices, engine, writer, strict, allow_partial)
+    project = open_project(root, voices, engine, writer, strict, allow_partial, length)
     if dry_run:
         _dry_run(project, digest, day.date() if day else None, refresh)
         return
@@ -303,14 +309,16 @@ def _build(project: Project, digest: Path) -> None:
 @voices_option
 @strict_option
 @partial_option
+@length_option
 @friendly
 def write(digest: Path, root: Path, writer: str | None, voices: str | None, strict: bool,
-          allow_partial: bool) -> None:
+          allow_partial: bool, length: str | None) -> None:
     """Write the dialogue script for DIGEST to scripts/DATE.yaml (edit it, then 'speak')."""
     from . import pipeline
     from .digest import read_digest
 
-    project = open_project(root, voices, writer=writer, strict=strict, allow_partial=allow_partial)
+    project = open_project(root, voices, writer=writer, strict=strict, allow_partial=allow_partial,
+                           length=length)
     parsed = read_digest(digest, allow_partial)
     _warn(parsed.warnings)
     script, path = pipeline.write(project, parsed, warn=_warn_one)
@@ -459,11 +467,42 @@ def report(target: str, root: Path, voices: str | None) -> None:
     """Print script metrics for TARGET: a digest (.md), a script (.yaml) or a date.
 
     Per segment: turns, questions, how much of the abstract is reused word for
-    word, and the budget, planned and (once spoken) measured minutes.
+    word, and the budget, planned and (once spoken) measured minutes; then
+    the script linter's findings.
     """
-    from .report import format_report, report
+    from .report import format_report, report, script_and_digest
+    from .script.lint import lint
 
-    click.echo(format_report(report(open_project(root, voices), target)))
+    project = open_project(root, voices)
+    click.echo(format_report(report(project, target)))
+    script, digest, name = script_and_digest(project, target)
+    for finding in lint(script, digest):
+        click.echo(finding.format(name))
+
+
+@main.command(name="lint")
+@click.argument("target")
+@root_option
+@voices_option
+@friendly
+def lint_command(target: str, root: Path, voices: str | None) -> None:
+    """Check TARGET (a script, a date for scripts/DATE.yaml, or a digest .md) for unsupported claims.
+
+    Prints file:segment:line: rule: what for each finding and exits 1 if there
+    is any. The digest (episodes/DATE/source.md or scripts/DATE_daily_paper.md)
+    is used when present for the rules that need it (numbers, releases, themes).
+    """
+    from .report import script_and_digest
+    from .script.lint import lint
+
+    script, digest, name = script_and_digest(open_project(root, voices), target)
+    found = lint(script, digest)
+    for finding in found:
+        click.echo(finding.format(name))
+    if digest is None:
+        click.echo("note: no digest found; numbers, releases and themes were not checked", err=True)
+    if found:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

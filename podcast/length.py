@@ -40,6 +40,11 @@ OFFLINE_PACE = Pace(han=0.185, latin_word=0.048, latin_letter=0.136, digit=0.326
                     comma=0.006)
 
 
+# Minutes per paper for the length presets listeners know from other podcast tools;
+# "default" keeps [script] minutes_per_paper from podcast.toml.
+LENGTH_PRESETS: dict[str, float] = {"short": 0.6, "long": 2.0}
+
+
 @dataclass(frozen=True)
 class LengthPlan:
     """The episode's target length and how to turn text into seconds."""

@@ -83,16 +83,22 @@ def writer_options(project: Project, warn: Warn = _quiet) -> WriterOptions:
             llm = make_llm(project)
         except LLMUnavailable as exc:
             llm = exc
-    return WriterOptions(llm=llm, strict=project.strict, warn=warn)
+    return WriterOptions(llm=llm, strict=project.strict, warn=warn, phrases=project.phrases)
+
+
+def script_for(project: Project, digest: Digest, warn: Warn = _quiet) -> Script:
+    """The script the project's writer makes for ``digest``, in memory (write, report, lint)."""
+    writer = get_writer(project.writer, writer_options(project, warn))
+    script = writer.write(digest, project.hosts, project.settings.show.title, project.length_plan())
+    if digest.notes:  # e.g. a cut-off paper left out: the episode says so
+        script = script.model_copy(update={"notes": [*script.notes, *digest.notes]})
+    return script
 
 
 def write(project: Project, digest: Digest, warn: Warn = _quiet) -> tuple[Script, Path]:
     """Digest -> scripts/DATE.yaml."""
-    writer = get_writer(project.writer, writer_options(project, warn))
     with day_lock(project.layout.day_lock(digest.date), digest.date.isoformat()):
-        script = writer.write(digest, project.hosts, project.settings.show.title, project.length_plan())
-        if digest.notes:  # e.g. a cut-off paper left out: the episode says so
-            script = script.model_copy(update={"notes": [*script.notes, *digest.notes]})
+        script = script_for(project, digest, warn)
         path = project.layout.script(script.date)
         atomic_write_bytes(path, dump_script(script).encode("utf-8"))
     return script, path

@@ -18,8 +18,9 @@ from pydantic import ValidationError
 from . import plugins
 from .config import CONFIG_NAME, Settings, ShowSettings, VoicePreset, load_lexicon, load_settings, load_voices
 from .errors import ConfigError, UsageError
-from .length import OFFLINE_PACE, LengthPlan
+from .length import LENGTH_PRESETS, OFFLINE_PACE, LengthPlan
 from .models import MANIFEST, Episode, Host
+from .phrases import Phrases, load_phrases
 from .textnorm import Lexicon
 
 PAGE = "index.html"  # the episode's web page inside its folder
@@ -148,17 +149,21 @@ class Project:
     writer: str = "template"
     strict: bool = False
     allow_partial: bool = False  # accept a cut-off digest, leaving its last paper out
+    length: str = "default"  # a length preset: short, default ([script] minutes_per_paper) or long
 
     @classmethod
     def open(cls, root: Path, voices: str | None = None, *, engine: str | None = None,
-             writer: str | None = None, strict: bool = False, allow_partial: bool = False) -> Project:
+             writer: str | None = None, strict: bool = False, allow_partial: bool = False,
+             length: str | None = None) -> Project:
         """Read the settings and the preset, and check every choice against the registries."""
         settings = load_settings(root)
         engine_name = plugins.engines.check(engine or settings.engine)
         writer_name = plugins.writers.check(writer or settings.writer)
+        if length not in (None, "default", *LENGTH_PRESETS):
+            raise UsageError(f"unknown length {length!r}; choose short, default or long")
         preset = load_voices(root, voices or settings.voices)
         _check_voices(root / "voices" / f"{voices or settings.voices}.toml", preset, engine_name)
-        return cls(root, settings, preset, engine_name, writer_name, strict, allow_partial)
+        return cls(root, settings, preset, engine_name, writer_name, strict, allow_partial, length or "default")
 
     @cached_property
     def layout(self) -> Layout:
@@ -176,11 +181,17 @@ class Project:
     def lexicon(self) -> Lexicon:
         return load_lexicon(self.root)
 
+    @cached_property
+    def phrases(self) -> Phrases:
+        """The phrase banks and glossary: the built-in ones plus the project's voices/phrases.toml."""
+        return load_phrases(self.root)
+
     def length_plan(self, engine: str | None = None) -> LengthPlan:
-        """Budgets from the settings, timed with the pace of the engine that will speak."""
+        """Budgets from the settings and the length preset, timed with the speaking engine's pace."""
         s = self.settings
         pace = getattr(plugins.engines.get(engine or self.engine), "pace", OFFLINE_PACE)
-        return LengthPlan(pace=pace, minutes_per_paper=s.script.minutes_per_paper,
+        minutes = LENGTH_PRESETS.get(self.length, s.script.minutes_per_paper)
+        return LengthPlan(pace=pace, minutes_per_paper=minutes,
                           max_minutes=s.script.max_minutes, turn_pause=s.audio.turn_pause)
 
     def resolve_script(self, target: str) -> Path:

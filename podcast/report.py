@@ -15,7 +15,7 @@ from .digest import read_digest
 from .length import LengthPlan
 from .models import Digest, Episode, Script
 from .project import Project
-from .writer import get_writer, load_script
+from .writer import load_script
 
 
 @dataclass(frozen=True)
@@ -76,18 +76,27 @@ def format_report(rows: list[SegmentReport]) -> str:
     return "\n".join(out)
 
 
+def script_and_digest(project: Project, target: str) -> tuple[Script, Digest | None, str]:
+    """The script TARGET names and its digest when one can be found, plus a name for messages.
+
+    A digest (``.md``) is scripted in memory by the project's writer; a script path or a date
+    is read, and its digest looked for in the episode folder, then beside the script."""
+    from .pipeline import script_for
+
+    if target.endswith(".md"):
+        digest = read_digest(Path(target), project.allow_partial)
+        return script_for(project, digest), digest, target
+    path = project.resolve_script(target)
+    script = load_script(path)
+    for source in (project.layout.episode(script.date) / "source.md", project.layout.digest(script.date)):
+        if source.exists():
+            return script, read_digest(source, allow_partial=True), str(path)
+    return script, None, str(path)
+
+
 def report(project: Project, target: str) -> list[SegmentReport]:
     """Metrics for a digest (scripted in memory), a script path, or a date."""
-    digest: Digest | None = None
-    if target.endswith(".md"):
-        digest = read_digest(Path(target))
-        writer = get_writer(project.settings.writer)
-        script = writer.write(digest, project.hosts, project.settings.show.title, project.length_plan())
-    else:
-        script = load_script(project.resolve_script(target))
-    folder = project.layout.episode(script.date)
-    if digest is None and (folder / "source.md").exists():
-        digest = read_digest(folder / "source.md", allow_partial=True)
+    script, digest, _ = script_and_digest(project, target)
     actual = None
     if project.layout.manifest(script.date).exists():
         rows = Episode.read(project.layout.manifest(script.date)).segments
