@@ -208,7 +208,8 @@ def build(digest: Path | None, day: Any, root: Path, engine: str | None, writer:
     if first is not None or last is not None:
         if first is None or last is None or digest is not None or day is not None:
             raise click.UsageError("backfill takes both --from and --to, and no DIGEST or --date")
-        _backfill(open_project(root, voices, engine, writer, strict, length=length), first.date(), last.date())
+        project = open_project(root, voices, engine, writer, strict, length=length)
+        _backfill(project, first.date(), last.date())
         return
     if (digest is None) == (day is None):
         raise click.UsageError("give either a DIGEST file or --date YYYY-MM-DD")

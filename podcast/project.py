@@ -163,7 +163,8 @@ class Project:
             raise UsageError(f"unknown length {length!r}; choose short, default or long")
         preset = load_voices(root, voices or settings.voices)
         _check_voices(root / "voices" / f"{voices or settings.voices}.toml", preset, engine_name)
-        return cls(root, settings, preset, engine_name, writer_name, strict, allow_partial, length or "default")
+        return cls(root, settings, preset, engine_name, writer_name, strict, allow_partial,
+                   length or "default")
 
     @cached_property
     def layout(self) -> Layout:

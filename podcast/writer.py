@@ -272,7 +272,8 @@ def _choose(notes: PaperNotes, budget: float, overhead: float, plan: LengthPlan)
 
 
 _ENUMERATED = re.compile(r"[（(]\s*(?:\d{1,2}|[ivx]{1,4}|[a-h])\s*[)）]")
-_SOFT_REF = re.compile(r"^(?:此外|另外|同时|而且|并且|为此|因此|所以|于是|然而|但是|不过|基于此|对此|由此)[，,]?")
+_SOFT_REF = re.compile(r"^(?:此外|另外|同时|而且|并且|为此|因此|所以|于是|然而|但是|不过|基于此|对此|"
+                       r"由此)[，,]?")
 _ALSO = re.compile(r"^((?:作者|他们|它))(?:还|也)")
 _RISE = re.compile(r"从\s*(\d+(?:\.\d+)?)\s*%?\s*(?:提高|提升|增加|上升)到\s*(\d+(?:\.\d+)?)\s*%?")
 _OWN_THING = re.compile(r"^(?:该|此)(方法|框架|模型|系统|流程|管道|方案|算法|架构|技术)")
@@ -371,7 +372,8 @@ def _big_gain(text: str) -> bool:
         a, b = float(m.group(1)), float(m.group(2))
         if b - a >= 5 or (a > 0 and b / a >= 1.2):
             return True
-    return bool(re.search(r"(?:[2-9]|\d{2,})(?:\.\d+)?\s*倍|(?:降低|减少|提升|提高)了?\s*(?:[2-9]\d|\d{3})(?:\.\d+)?\s*%",
+    return bool(re.search(r"(?:[2-9]|\d{2,})(?:\.\d+)?\s*倍|(?:降低|减少|提升|提高)了?\s*(?:[2-9]\d|"
+                          r"\d{3})(?:\.\d+)?\s*%",
                           text))
 
 
@@ -581,8 +583,9 @@ class TemplateWriter:
                     beats.append(_Beat("p", "".join(turn), "explain"))
                     beats.append(_Beat("q", q, "ask" if q.endswith("？") else "reply"))
                     turn = []
-            if not turn and group == "problem" and k == 0 and rng.chance(0.3):
-                piece = (rng.pick(ph["marker_problem"]) or "") + piece if back_reference(piece) is None else piece
+            if (not turn and group == "problem" and k == 0 and rng.chance(0.3)
+                    and back_reference(piece) is None):
+                piece = (rng.pick(ph["marker_problem"]) or "") + piece
             turn.append(piece)
             last_group = group
         beats.append(_Beat("p", "".join(turn), "explain"))
@@ -600,7 +603,8 @@ class TemplateWriter:
             if beat.by != "p" or beat.kind != "explain":
                 continue
             for concept in self.phrases.concepts:
-                if concept.label in explained or not concept.occurs_in(own) or not concept.occurs_in(beat.text):
+                if (concept.label in explained or not concept.occurs_in(own)
+                        or not concept.occurs_in(beat.text)):
                     continue
                 ask = rng.pick(self.phrases["solo_concept" if solo else "ask_concept"], concept=concept.label)
                 marker = rng.pick(self.phrases["marker_explain"]) or ""

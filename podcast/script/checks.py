@@ -51,7 +51,8 @@ COMPARE = re.compile(r"从[^。，；]{0,30}?\d[^。]*?(?:提高|提升|增加|�
                       r"\d[^。，；]{0,6}(?:倍|个百分点)|相比[^。]{0,40}\d|\d[^。]{0,30}(?:优于|超过|超越|高于|低于)")
 _NUMBER = re.compile(r"\d")
 _NAMES = re.compile(r"[A-Za-z][A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*|\d+[A-Za-z][A-Za-z0-9.\-]*")
-_RESULT_STRONG = re.compile(r"表明|显示|证明|实验|评估|评测|优于|超越|超过|达到|取得|表现|胜过|领先|提升了|提高了|降低了|"
+_RESULT_STRONG = re.compile(r"表明|显示|证明|实验|评估|评测|优于|超越|超过|达到|取得|表现|胜过|领先|提升了|"
+                            r"提高了|降低了|"
                             r"减少了|有效|显著|准确率|成功率|得分|性能")
 _RESULT = re.compile(r"优于|超越|超过|提升|提高|达到|实现了|表明|证明|显示|领先|匹敌|降低|减少|加速|取得|"
                      r"表现|胜过|高出|准确率|成功率|得分|效果|性能|有效|显著|改进|验证")
@@ -59,7 +60,8 @@ _METHOD = re.compile(r"提出|引入|设计|开发|构建|推出|框架|方法|�
                      r"管道|架构|算法|模型|系统|基准|数据集|首先|然后|结合|整合|包括|包含|分为|学习")
 _PROBLEM = re.compile(r"然而|但|挑战|问题|难以|局限|瓶颈|不足|缺乏|昂贵|受限|阻碍|困难|往往|通常|依赖|限制|"
                       r"不够|无法|不能|忽略|忽视|稀缺|短缺|成本|需要|重要|关键|广泛|越来越|日益|面临|为了")
-_LIMITATION = re.compile(r"局限|不足|尚未|有待|未来|仍需|仍有|仍然|仍|依然|差距|落后|不如|远低于|失败|难以|挑战")
+_LIMITATION = re.compile(r"局限|不足|尚未|有待|未来|仍需|仍有|仍然|仍|依然|差距|落后|不如|远低于|失败|难以|"
+                         r"挑战")
 NEGATIVE = re.compile(r"仍|尚未|依然|差距|落后|不如|远低于|远不及|无法|难以|不足|失败|只有|仅有|仅能|有限")
 
 
@@ -109,20 +111,25 @@ def fits(question: str | None, answer: str) -> bool:
 
 
 # --- references back to something said before
-_PROBLEM_NOUNS = ("问题", "挑战", "局限", "限制", "约束", "瓶颈", "不足", "困难", "缺陷", "难题", "障碍", "痛点")
-_DEMONSTRATIVE = re.compile(r"(?:这一|这个|这些|这类|这种|这两个|这两种|这三个|这几个|这两项|这三项|该|此类|上述|以上)"
+_PROBLEM_NOUNS = ("问题", "挑战", "局限", "限制", "约束", "瓶颈", "不足", "困难", "缺陷", "难题", "障碍",
+                  "痛点")
+_DEMONSTRATIVE = re.compile(r"(?:这一|这个|这些|这类|这种|这两个|这两种|这三个|这几个|这两项|这三项|该|此类|"
+                            r"上述|以上)"
                             r"([A-Za-z][A-Za-z0-9-]*|[\u4e00-\u9fff]{1,6})")
 _SELF_NOUNS = re.compile(r"^(?:篇|项研究|项工作|篇论文|篇综述|论文|研究|工作|节目|期)")
 # what was just said, named generically: fine after any content sentence
-_DEICTIC = re.compile(r"^(?:[呢吗吧啊]|方向|思路|提升|差距|幅度|领域|结果|数字|想法|做法|点|问|结论|变化|进步|规模|工作|过程)")
-_LEADING_REF = re.compile(r"^(?:为此|因此|所以|于是|此外|另外|同时|而且|并且|然而|但是|但|不过|相反|与此同时|基于此|"
+_DEICTIC = re.compile(r"^(?:[呢吗吧啊]|方向|思路|提升|差距|幅度|领域|结果|数字|想法|做法|点|问|结论|变化|"
+                      r"进步|规模|工作|过程)")
+_LEADING_REF = re.compile(r"^(?:为此|因此|所以|于是|此外|另外|同时|而且|并且|然而|但是|但|不过|相反|与此同时|"
+                          r"基于此|"
                           r"在此基础上|对此|由此|这(?=是|使|让|意味|表明|说明|一|些)|其(?!中|实|他|它|次|余)|"
                           r"(?:作者|他们|它)(?:还|也)(?=[\u4e00-\u9fff]))")
 _STOP = re.compile(r"[的在中上下是能可和与及，。、：；将被把为对从]")
 
 
-_FUNCTION_WORDS = {"通过", "能够", "可以", "难以", "进行", "使用", "用于", "在", "将", "对", "和", "与", "是", "的",
-                   "中", "上", "下", "也", "都", "还", "被", "把", "为", "从", "以", "及", "并", "可", "能"}
+_FUNCTION_WORDS = {"通过", "能够", "可以", "难以", "进行", "使用", "用于", "在", "将", "对", "和", "与",
+                   "是", "的", "中", "上", "下", "也", "都", "还", "被", "把", "为", "从", "以", "及",
+                   "并", "可", "能"}
 
 
 def _noun_tokens(text: str) -> list[str]:
@@ -156,7 +163,8 @@ def has_antecedent(ref: tuple[str, str], before: list[str]) -> bool:
     """Whether the content sentences said ``before`` give the reference something to point at."""
     kind, word = ref
     if kind == "problem":
-        return any(re.search("|".join(_PROBLEM_NOUNS) + r"|难以|缺乏|无法|不能|受限|阻碍|昂贵|稀缺|依赖|然而|但",
+        return any(re.search("|".join(_PROBLEM_NOUNS)
+                             + r"|难以|缺乏|无法|不能|受限|阻碍|昂贵|稀缺|依赖|然而|但",
                              s) for s in before)
     if kind == "noun":
         text = "".join(before).lower()
@@ -165,10 +173,12 @@ def has_antecedent(ref: tuple[str, str], before: list[str]) -> bool:
 
 
 # --- fragments, formulas, cut-off sentences
-_FRAGMENT_START = re.compile(r"^(?:如(?![果何今此])|例如|比如|诸如|将(?!来|近)|把|分别|并且?(?!非)|而且?(?!言)|从而|进而|"
+_FRAGMENT_START = re.compile(r"^(?:如(?![果何今此])|例如|比如|诸如|将(?!来|近)|把|分别|并且?(?!非)|"
+                             r"而且?(?!言)|从而|进而|"
                              r"以及|以便|即可|使(?!用)得?|则|乃至|及其|用于|旨在|包括|以(?=[\u4e00-\u9fff]{2}))")
 _NOUN_START = re.compile(r"^(?:一种|一个|一项|一套|一组|一类)")
-_VERB = re.compile(r"是|为|能|可|会|用|让|使|将|把|通过|实现|提|具有|包含|包括|在|已|被|得到|带来|进行|有|做|生成|"
+_VERB = re.compile(r"是|为|能|可|会|用|让|使|将|把|通过|实现|提|具有|包含|包括|在|已|被|得到|带来|进行|有|做|"
+                   r"生成|"
                    r"显示|表明|达到|超过|优于|支持|允许|覆盖|涵盖|构成|组成|需要|旨在|用于")
 _LIST_HEAD = re.compile(r"(?:几|两|三|四|五|六|七|八|九|十|多|\d+)(?:项|个|种|大|类|方面|部分|阶段|步|点)"
                         r"[^。：:]{0,16}[：:]([^。]*)。")
@@ -196,7 +206,8 @@ def formula(text: str) -> str | None:
     return m.group(0) if m else None
 
 
-_DANGLING_END = re.compile(r"(?:[将和与及或对把被并以从向让使]|例如|比如|包括|以及|如|发现|表明|显示|证明|指出|认为)$")
+_DANGLING_END = re.compile(r"(?:[将和与及或对把被并以从向让使]|例如|比如|包括|以及|如|发现|表明|显示|证明|"
+                           r"指出|认为)$")
 
 
 def cut_off(sentence: str) -> str | None:

@@ -53,17 +53,24 @@ _CLAIM_CODE = re.compile(r"代码[^。，]{0,6}(?:已经?|现已)(?:开源|公�
 _CLAIM_RESOURCES = re.compile(r"(?:资源|数据|权重|模型)[^。，]{0,6}(?:已经?|现已)(?:开源|公开|发布|放)")
 _CLAIM_FUTURE = re.compile(r"将(?:会)?(?:公开|开源|发布)|之后会(?:公开|开源|发布)|会公开")
 _CLAIM_PAGE = re.compile(r"项目主页")
-_RANKING = re.compile(r"讨论最多|最热门|热度最高|最受关注|最受欢迎|人气最高|头名|排名第一|榜首|点赞最多|关注度最高")
+_RANKING = re.compile(r"讨论最多|最热门|热度最高|最受关注|最受欢迎|人气最高|头名|排名第一|榜首|点赞最多|"
+                      r"关注度最高")
 _THEME_COUNT = re.compile(r"(\d+)篇(?:论文)?都?和([\u4e00-\u9fffA-Za-z]+?)有关")
 _THEME_MAIN = re.compile(r"主线")
-_LINK = re.compile(r"同样是([\u4e00-\u9fffA-Za-z]+?)方向|说到([\u4e00-\u9fffA-Za-z]+?)，|还是([\u4e00-\u9fffA-Za-z]+?)，|"
+_LINK = re.compile(r"同样是([\u4e00-\u9fffA-Za-z]+?)方向|说到([\u4e00-\u9fffA-Za-z]+?)，|"
+                   r"还是([\u4e00-\u9fffA-Za-z]+?)，|"
                    r"继续聊([\u4e00-\u9fffA-Za-z]+?)，")
 _REACT_GAIN = re.compile(r"提升挺明显|进步很明显|进步不小|幅度不小|提升幅度|差距拉得|很有说服力|数字很")
 _REACT_NEG = re.compile(r"还有距离|提升空间|远没有解决")
 _FIELDS_BAD = re.compile(r"GPT|综合|其他|其它")
 _AUTHOR_VERBS = r"提出|引入|设计|开发|构建|发现|证明|表明|展示|则|实现"
-_FIRST = re.compile(r"本文|本研究|本工作|本综述|我们(?=" + _AUTHOR_VERBS + r"|的(?:方法|模型|框架|工作|实验|结果|系统|数据))")
-_PEOPLE = re.compile(r"人们(?=" + _AUTHOR_VERBS + r"|方法|模型|框架|系统|的(?:方法|模型|框架|工作|实验|结果|系统|数据))")# ---------------------------------------------------------------- rules
+_FIRST = re.compile(r"本文|本研究|本工作|本综述|"
+                    r"我们(?=" + _AUTHOR_VERBS + r"|的(?:方法|模型|框架|工作|实验|结果|系统|数据))")
+_PEOPLE = re.compile(r"人们(?=" + _AUTHOR_VERBS
+                     + r"|方法|模型|框架|系统|的(?:方法|模型|框架|工作|实验|结果|系统|数据))")
+
+
+# ---------------------------------------------------------------- rules
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,8 @@ def rule(name: str) -> Callable[[Rule], Rule]:
     return register
 
 
-def _lines(ctx: _Ctx, kinds: tuple[str, ...] = ("opening", "paper", "closing")) -> Iterator[tuple[Segment, int, str]]:
+def _lines(ctx: _Ctx, kinds: tuple[str, ...] = ("opening", "paper", "closing"),
+           ) -> Iterator[tuple[Segment, int, str]]:
     for seg in ctx.script.segments:
         if seg.kind in kinds:
             for i, line in enumerate(seg.lines):
@@ -104,7 +112,8 @@ def _release(ctx: _Ctx) -> Iterator[Finding]:
         if paper is None and ctx.digest is None:
             continue
         if _CLAIM_CODE.search(text) and status != "code":
-            yield Finding("release", seg.id, i, f"says the code is open, but the abstract gives {status or 'no release'}")
+            yield Finding("release", seg.id, i,
+                          f"says the code is open, but the abstract gives {status or 'no release'}")
         elif _CLAIM_RESOURCES.search(text) and status not in ("code", "resources"):
             yield Finding("release", seg.id, i, f"says resources are public, but the abstract gives "
                                                 f"{status or 'no release'}")
@@ -177,9 +186,11 @@ def _reaction(ctx: _Ctx) -> Iterator[Finding]:
                 continue
             said = seg.lines[i - 1].text
             if _REACT_GAIN.search(line.text) and not (COMPARE.search(said) and not NEGATIVE.search(said)):
-                yield Finding("reaction", seg.id, i, "praises an improvement that the line before does not give")
+                yield Finding("reaction", seg.id, i,
+                              "praises an improvement that the line before does not give")
             if _REACT_NEG.search(line.text) and not NEGATIVE.search(said):
-                yield Finding("reaction", seg.id, i, "reacts to a shortfall that the line before does not state")
+                yield Finding("reaction", seg.id, i,
+                              "reacts to a shortfall that the line before does not state")
 
 
 def _content(sentence: str) -> bool:
@@ -198,7 +209,8 @@ def _dangling(ctx: _Ctx) -> Iterator[Finding]:
             for s in sentences_of(line.text):
                 ref = back_reference(s)
                 pool = before + titles if ref and ref[0] in ("noun", "deictic") else before
-                same = ref is not None and ref[0] == "noun" and any(s.count(w) >= 2 for w in ref[1].split("|"))
+                same = (ref is not None and ref[0] == "noun"
+                        and any(s.count(w) >= 2 for w in ref[1].split("|")))
                 if ref and not same and not has_antecedent(ref, pool):
                     yield Finding("dangling", seg.id, i, f"{ref[1]!r} refers to nothing said before")
                 if _content(s):
