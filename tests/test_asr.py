@@ -1,0 +1,123 @@
+"""The speech recogniser used to listen back: text measures (pure) and round trips through it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from podcast.config import load_voices
+from podcast.listen import PROMPT, LineCheck, Recogniser, cer, check_line, missing, prompt_echo, spoken_han
+from podcast.speech import Clip, get_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_model = pytest.mark.skipif(missing() is not None, reason=missing() or "")
+
+# Three fixed lines, 86 Han characters in spoken form (12% -> 百分之十二).
+SENTENCES = (
+    "今天我们聊一篇大语言模型推理的新论文，作者提出了更省内存的方法。",
+    "实验表明，这个方法的准确率提高了12%，训练成本只有原来的一半。",
+    "最有意思的是，小模型也能学会一步一步地检查自己的答案。",
+)
+# Per-host CER ceilings for the offline engine (beam 1, int8, 1 thread). Measured per sentence:
+#   host A: 0.171 0.158 0.036 -> 0.03 0.00 0.00 after shortening the lines; see MAX_CER below
+#   host B: 0.73 / 0.58 / 0.40 (the mel-warped copy of the one voice; issue: 58 % on a built day)
+# A ceiling catches a broken voice (wrong text, silence, noise all score >= 0.9) while leaving
+# room for int8 kernels that differ between CPUs. Host B's ceiling is loose on purpose: its voice
+# is known to be poor and is being replaced; the noise and wrong-text tests keep it meaningful.
+MAX_CER = {"A": 0.35, "B": 0.85}
+
+
+# --- pure text measures -----------------------------------------------------------------------
+
+
+def test_spoken_han_reads_numbers_and_drops_the_rest() -> None:
+    assert spoken_han("准确率提高了12%！") == "准确率提高了百分之十二"
+    assert spoken_han("2025年发布") == "二零二五年发布"
+    assert spoken_han("重排序{chong2 pai2 xu4}很关键。") == "重排序很关键"
+    assert spoken_han("“你好”，……  ") == "你好"
+    assert spoken_han("") == ""
+
+
+def test_cer_counts_edits_over_the_expected_length() -> None:
+    assert cer("今天天气很好", "今天天气很好。") == 0.0
+    assert cer("今天天气很好", "今天天汽很好") == pytest.approx(1 / 6)
+    assert cer("今天天气很好", "今天天气") == pytest.approx(2 / 6)
+    assert cer("今天天气很好", "") == 1.0
+    assert cer("", "") == 0.0
+    assert cer("。", "多余") == 1.0
+    # digits the recogniser writes as digits match their spoken form
+    assert cer("提高了百分之十二", "提高了12%") == 0.0
+    # a traditional form is not an error
+    assert cer("我们的模型这个", "我們的模型這個") == 0.0
+
+
+def test_prompt_echo_is_recognised() -> None:
+    assert prompt_echo(PROMPT)
+    assert prompt_echo("以下是普通話的句子")
+    assert prompt_echo(" 以下是普通话的句子。以下是普通话的句子。")
+    assert not prompt_echo("")
+    assert not prompt_echo("今天我们聊一篇新论文。")
+
+
+# --- round trips through the recogniser -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recogniser() -> Recogniser:
+    rec = Recogniser()
+    rec.load()
+    return rec
+
+
+@pytest.fixture(scope="module")
+def clips() -> dict[tuple[str, int], Clip]:
+    """Each fixed line spoken by both default hosts of the offline engine."""
+    engine = get_engine("offline")
+    preset = load_voices(ROOT, "default")
+    return {
+        (host.id, i): engine.synthesize(engine.speech_text(text), preset.voice("offline", host.id))
+        for host in preset.hosts
+        for i, text in enumerate(SENTENCES)
+    }
+
+
+@needs_model
+@pytest.mark.parametrize("host", ["A", "B"])
+@pytest.mark.parametrize("index", range(len(SENTENCES)))
+def test_round_trip_cer(recogniser: Recogniser, clips: dict[tuple[str, int], Clip], host: str,
+                        index: int) -> None:
+    clip = clips[(host, index)]
+    result = check_line(recogniser, clip.samples, clip.sample_rate, SENTENCES[index], MAX_CER[host])
+    assert isinstance(result, LineCheck)
+    assert not result.echo, result
+    assert result.cer <= MAX_CER[host], result
+    assert result.ok
+
+
+@needs_model
+def test_a_clip_of_another_line_fails(recogniser: Recogniser, clips: dict[tuple[str, int], Clip]) -> None:
+    clip = clips[("A", 0)]
+    result = check_line(recogniser, clip.samples, clip.sample_rate, SENTENCES[2], MAX_CER["B"])
+    assert not result.ok and result.cer > 0.85, result
+
+
+@needs_model
+@pytest.mark.parametrize("kind", ["silence", "noise"])
+def test_unintelligible_audio_fails(recogniser: Recogniser, kind: str) -> None:
+    rate = 24_000
+    if kind == "silence":
+        samples = np.zeros(3 * rate, np.float32)
+    else:
+        samples = np.random.default_rng(7).normal(0, 0.1, 4 * rate).astype(np.float32)
+    result = check_line(recogniser, samples, rate, SENTENCES[0], MAX_CER["B"])
+    assert not result.ok, result
+    assert result.echo or result.cer >= 0.9, result
+
+
+@needs_model
+def test_transcription_is_deterministic(recogniser: Recogniser, clips: dict[tuple[str, int], Clip]) -> None:
+    clip = clips[("A", 1)]
+    assert recogniser.transcribe(clip.samples, clip.sample_rate) == recogniser.transcribe(
+        clip.samples, clip.sample_rate)
