@@ -20,13 +20,15 @@ SENTENCES = (
     "实验表明，这个方法的准确率提高了12%，训练成本只有原来的一半。",
     "最有意思的是，小模型也能学会一步一步地检查自己的答案。",
 )
-# Per-host CER ceilings for the offline engine (beam 1, int8, 1 thread). Measured per sentence:
-#   host A: 0.171 0.158 0.036 -> 0.03 0.00 0.00 after shortening the lines; see MAX_CER below
-#   host B: 0.73 / 0.58 / 0.40 (the mel-warped copy of the one voice; issue: 58 % on a built day)
-# A ceiling catches a broken voice (wrong text, silence, noise all score >= 0.9) while leaving
-# room for int8 kernels that differ between CPUs. Host B's ceiling is loose on purpose: its voice
-# is known to be poor and is being replaced; the noise and wrong-text tests keep it meaningful.
-MAX_CER = {"A": 0.35, "B": 0.85}
+# Per-host CER ceilings for the offline engine's two default hosts, Recogniser defaults (beam 1,
+# int8, 1 thread). Measured per sentence (deterministic for a given CPU):
+#   host A: 0.133  0.000  0.160      (beam 2: 0.033 0.000 0.000)
+#   host B: 0.600  0.548  0.400      (beam 2: 0.733 0.581 0.400; the mel-warped copy of the one voice)
+# Wrong text, silence and noise all score >= 0.9 (tests below), so a ceiling a little more than
+# twice A's worst line catches a broken voice while leaving room for int8 kernels that differ
+# between CPUs. B's ceiling is loose on purpose: that voice is known to be poor (issue: 58 % on a
+# built day) and is being replaced; tighten both when the engine changes.
+MAX_CER = {"A": 0.35, "B": 0.8}
 
 
 # --- pure text measures -----------------------------------------------------------------------
@@ -100,7 +102,7 @@ def test_round_trip_cer(recogniser: Recogniser, clips: dict[tuple[str, int], Cli
 def test_a_clip_of_another_line_fails(recogniser: Recogniser, clips: dict[tuple[str, int], Clip]) -> None:
     clip = clips[("A", 0)]
     result = check_line(recogniser, clip.samples, clip.sample_rate, SENTENCES[2], MAX_CER["B"])
-    assert not result.ok and result.cer > 0.85, result
+    assert not result.ok and result.cer >= 0.9, result
 
 
 @needs_model
