@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 
 from podcast.config import load_voices
-from podcast.listen import PROMPT, LineCheck, Recogniser, cer, check_line, missing, prompt_echo, spoken_han
+from podcast.listen import (
+    PROMPT,
+    LineCheck,
+    ListenUnavailable,
+    Recogniser,
+    asr,
+    cer,
+    check_line,
+    missing,
+    prompt_echo,
+    spoken_han,
+)
 from podcast.speech import Clip, get_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,3 +134,22 @@ def test_transcription_is_deterministic(recogniser: Recogniser, clips: dict[tupl
     clip = clips[("A", 1)]
     assert recogniser.transcribe(clip.samples, clip.sample_rate) == recogniser.transcribe(
         clip.samples, clip.sample_rate)
+
+
+# --- the model files --------------------------------------------------------------------------
+
+
+def test_missing_extra_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(asr, "missing", lambda: "speech recogniser unavailable: " + asr.EXTRA_HINT)
+    with pytest.raises(ListenUnavailable, match=r"'listen' extra"):
+        Recogniser(cache_dir=tmp_path).load()
+
+
+@needs_model
+def test_a_damaged_joined_model_is_rebuilt(tmp_path: Path) -> None:
+    folder = asr.prepare_model(tmp_path)
+    (folder / "model.bin").write_bytes(b"torn")
+    assert asr.prepare_model(tmp_path) == folder
+    assert (folder / "model.bin").stat().st_size == asr._MODEL_SIZE
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.bin", "tokenizer.json",
+                                                        "vocabulary.txt"]
