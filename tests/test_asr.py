@@ -37,8 +37,8 @@ SENTENCES = (
 #   host B: 0.600  0.548  0.400      (beam 2: 0.733 0.581 0.400; the mel-warped copy of the one voice)
 # Wrong text, silence and noise all score >= 0.9 (tests below), so a ceiling a little more than
 # twice A's worst line catches a broken voice while leaving room for int8 kernels that differ
-# between CPUs. B's ceiling is loose on purpose: that voice is known to be poor (issue: 58 % on a
-# built day) and is being replaced; tighten both when the engine changes.
+# between CPUs. B's ceiling is loose on purpose: that voice is known to be poor (seed day: median
+# CER 0.68, docs/listen-back.md) and is being replaced; tighten both when the engine changes.
 MAX_CER = {"A": 0.35, "B": 0.8}
 
 
