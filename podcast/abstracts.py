@@ -32,6 +32,7 @@ _FIRST_PERSON = [
     (re.compile(r"本综述"), "这篇综述"),
     (re.compile(r"在这项工作中|在本工作中"), "在这项工作里"),
     (re.compile(r"我们的"), "他们的"),
+    (re.compile(r"我们(?=方法|模型|框架|系统|则)"), "作者"),
     (re.compile(r"(?:^|(?<=[，。；：]))我们|我们(?=" + _AUTHOR_VERBS + ")"), "作者"),
     (re.compile(r"我们"), "人们"),  # the generic "we" of "让我们理解…"
 ]
@@ -71,7 +72,8 @@ _INDEX_PAREN = re.compile(r"[（(]\s*(?:\d+|[ivx]+)\s*[)）]")
 TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern, re.I)) for label, pattern in (
         ("数学推理", r"数学|math|定理"),
-        ("推理", r"推理|reasoning|思维链|chain-of-thought|慢思考|o1"),
+        ("推理", r"(?<!高效)推理(?!加速|速度|成本|效率|时间|延迟|开销)|"
+                 r"reasoning|思维链|chain-of-thought|慢思考"),
         ("智能体", r"智能体|agent|代理"),
         ("多模态", r"多模态|视觉语言|图文|multimodal|VLM|MLLM"),
         ("视频生成", r"视频生成|视频扩散|文生视频|video generation"),
@@ -85,12 +87,65 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("语音", r"语音|speech|TTS|音频"),
         ("机器人", r"机器人|具身|robot"),
         ("三维", r"3D|三维|点云|NeRF|高斯泼溅"),
-        ("高效推理", r"量化|剪枝|蒸馏|加速推理|KV缓存|稀疏注意力|效率"),
+        ("高效推理", r"(?<!可)量化(?!分析|评估|指标|结果)|剪枝|加速推理|推理加速|高效推理|KV缓存|"
+                     r"稀疏注意力|efficient inference"),
         ("安全对齐", r"安全|对齐|越狱|幻觉|alignment"),
         ("长上下文", r"长上下文|长文本|long-context"),
         ("混合专家", r"混合专家|MoE"),
     )
 )
+
+
+def titled_topics(paper: Paper) -> tuple[str, ...]:
+    """Topics a paper is truly about: its title says so, not a word somewhere in the abstract."""
+    title = f"{paper.title_zh} {paper.title_en}"
+    return tuple(label for label, pattern in TOPICS if pattern.search(title))
+
+
+def topic_count(papers: Sequence[Paper], label: str) -> int | None:
+    """How many papers are about ``label`` by their titles; None for a label that is no topic."""
+    if label not in dict(TOPICS):
+        return None
+    return sum(label in titled_topics(p) for p in papers)
+
+
+_REPO_LINK = re.compile(r"github\.com/|gitlab\.com/|huggingface\.co/(?!papers/)(?:datasets/|"
+                        r"spaces/)?[\w.-]+/[\w.-]+",
+                        re.I)
+_ANY_LINK = re.compile(r"https?://|www\.|[\w-]+\.github\.io", re.I)
+_FUTURE = re.compile(r"将(?:会|在|于)?|即将|计划|之后|后(?:公开|发布|开源)|一旦|upon|will", re.I)
+_CODE_WORD = re.compile(r"代码|code|实现", re.I)
+
+
+def release_status(abstract: str) -> str | None:
+    """What the abstract really says about a release, by precise rules.
+
+    "code": a repository link (GitHub, GitLab, a Hugging Face model or dataset
+    page) given for the code, or a sentence that says the code is at a link;
+    "resources": a repository link for data or other resources; "future": the
+    release is announced in the future tense; "page": only a project page is
+    linked; None: nothing.
+    """
+    found: set[str] = set()
+    for sentence in sentences(abstract):
+        link = _ANY_LINK.search(sentence)
+        repo = _REPO_LINK.search(sentence)
+        future = _FUTURE.search(sentence) and re.search(r"公开|开源|发布|提供|释出|release|"
+                                                        r"available", sentence, re.I)
+        if future and (link or _CODE_WORD.search(sentence)):
+            found.add("future")
+        elif (repo and _CODE_WORD.search(sentence)) or (
+                link and _CODE_WORD.search(sentence)
+                and re.search(r"可在|位于|见|包含|获取|available", sentence, re.I)):
+            found.add("code")
+        elif repo:
+            found.add("resources")
+        elif link:
+            found.add("page")
+    for status in ("code", "resources", "future", "page"):
+        if status in found:
+            return status
+    return None
 
 
 @dataclass(frozen=True)
@@ -181,7 +236,8 @@ def speakable(sentence: str, name: str | None = None) -> str:
 
 # A clause that starts like this leans on the one before it ("无需蒸馏，即可匹敌…"),
 # so a sentence is never cut right before it.
-_DEPENDENT = re.compile(r"^(?:即可|就|才|则|便|而|并且?|且|以|来|使其|使得|使|让|令|也|都|还|又|仍|甚至|即|"
+_DEPENDENT = re.compile(r"^(?:用于|旨在|即可|就|才|则|便|而|并且?|且|以|来|使其|使得|使|让|令|也|都|还|又|仍|"
+                        r"甚至|即|"
                         r"其中|分别|从而|进而|以便|以及|和|或|等|同时|乃至|并在|如)")
 
 # ...nor right after a clause that opens a construction the next one completes

@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AudioError
-from .models import ChapterMark, Cue, Script
-from .speech import Clip
+from .models import ChapterMark, Clip, Cue, Script
 
 
 def ffmpeg_exe() -> str:
@@ -124,7 +123,7 @@ def measure(samples: np.ndarray, rate: int) -> float:
     proc = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-nostats", "-f", "f32le", "-ar", str(rate), "-ac", "1",
          "-i", "pipe:0", "-af", "ebur128=dualmono=true:framelog=quiet", "-f", "null", "-"],
-        input=memoryview(data).cast("B"), capture_output=True, check=False)
+        input=data.data.cast("B"), capture_output=True, check=False)
     text = proc.stderr.decode(errors="replace")
     for line in reversed(text.splitlines()[-30:]):
         fields = line.split()
@@ -360,7 +359,10 @@ def write_id3(path: Path, tags: Tags, chapters: Sequence[ChapterMark]) -> None:
 def mp3_duration(path: Path) -> float:
     from mutagen.mp3 import MP3
 
-    return float(MP3(str(path)).info.length)
+    info = MP3(str(path)).info
+    if info is None:
+        raise AudioError(f"{path}: not an MP3 file")
+    return float(info.length)
 
 
 def median_f0(samples: np.ndarray, rate: int, fmin: float = 70.0, fmax: float = 400.0) -> float:

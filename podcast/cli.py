@@ -9,7 +9,13 @@
     podcast demo             build the bundled sample digest
     podcast serve            preview the site and feed on 127.0.0.1
     podcast say TEXT         show (and speak) exactly what an engine is fed
+    podcast voices           the engine's voices and the preset's choice per host
     podcast report TARGET    turns, questions, verbatim reuse and minutes per paper
+    podcast lint TARGET      false claims and incoherence in a script (exit 1 on findings)
+
+Every command takes ``--root`` (the project root); ``-o/--output`` names a file.
+Only this module maps errors to exit codes, and it imports the library lazily so
+``podcast --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -21,26 +27,58 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import pipeline
-from .errors import PodcastError
-from .hfapi import NoPapersError
+from .errors import PodcastError, UsageError
+
+if TYPE_CHECKING:
+    from .models import Episode
+    from .pipeline import Project, SpeakResult
 
 SAMPLE = Path(__file__).parent / "sample" / "2026-11-20_daily_paper.md"
 
-root_option = click.option(
-    "--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-    show_default=True, help="Project root: scripts/, episodes/ and feed/ are written here, "
-    "and podcast.toml is read from here.")
+
+root_only_option = click.option(
+    "--root", "root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+    show_default=True, help="Project root whose podcast.toml and voices/ apply.")
+
+
+def root_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--root DIR``; ``--out DIR``, its old name, is still accepted but not shown."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, root: Path, legacy_out: Path | None, **kwargs: Any) -> Any:
+        return fn(*args, root=legacy_out or root, **kwargs)
+
+    decorated = click.option("--out", "legacy_out", type=click.Path(file_okay=False, path_type=Path),
+                             default=None, hidden=True)(wrapper)
+    return click.option(
+        "--root", "root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+        show_default=True, help="Project root: podcast.toml and voices/ are read here; scripts/, "
+        "episodes/ and feed/ are written here.")(decorated)
+
+
 engine_option = click.option("--engine", default=None,
-                             help="Speech engine (default from podcast.toml, else 'kokoro').")
+                             help="Speech engine plug-in (default from podcast.toml, else 'kokoro').")
 writer_option = click.option("--writer", default=None,
-                             help="Script writer (default from podcast.toml, else 'template').")
+                             help="Script writer plug-in (default from podcast.toml, else 'template').")
+length_option = click.option("--length", type=click.Choice(["short", "default", "long"]), default=None,
+                             help="Length preset in minutes per paper: short 0.6, default from "
+                                  "podcast.toml ([script] minutes_per_paper), long 2.0.")
 voices_option = click.option("--voices", default=None,
-                             help="Voice preset name in voices/ (default 'default').")
+                             help="Voice preset name in voices/ (default from podcast.toml, else 'default').")
+
+
+def open_project(root: Path, voices: str | None = None, engine: str | None = None,
+                 writer: str | None = None, strict: bool = False, allow_partial: bool = False,
+                 length: str | None = None) -> Project:
+    """Every choice checked against the registries before any stage writes a file."""
+    from .project import Project
+
+    return Project.open(root, voices, engine=engine, writer=writer, strict=strict, length=length,
+                        allow_partial=allow_partial)
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -95,26 +133,25 @@ def _warn_one(message: str) -> None:
     click.secho(f"warning: {message}", fg="yellow", err=True)
 
 
-def _report(result: pipeline.SpeakResult) -> None:
-    m = result.manifest
-    click.echo(f"episode  {result.folder / m['audio']}")
-    click.echo(f"         {m['duration'] / 60:.1f} min, {m['bytes'] / 1e6:.1f} MB, "
-               f"{len(m['chapters'])} chapters, {m['loudness_lufs']} LUFS, "
-               f"true peak {m['true_peak_dbtp']} dBTP")
+def _report(result: SpeakResult) -> None:
+    e: Episode = result.episode
+    click.echo(f"episode  {result.folder / e.audio}")
+    click.echo(f"         {e.duration / 60:.1f} min, {e.bytes / 1e6:.1f} MB, "
+               f"{len(e.chapters)} chapters, {e.loudness_lufs} LUFS, "
+               f"true peak {e.true_peak_dbtp} dBTP")
     voices = ", ".join(f"{name} {f0} Hz" for name, f0 in result.host_f0.items())
     st = result.stats
     click.echo(f"         lines: {st.synthesized} synthesized, {st.cached} cached, {st.retried} retried, "
                f"{st.fallbacks} fallen back; median F0: {voices}")
-    engines = {k: v for k, v in m.get("speech", {}).get("engines", {}).items() if k != "silence"}
+    engines = {k: v for k, v in (e.speech.engines if e.speech else {}).items() if k != "silence"}
     if len(engines) > 1 or st.fallbacks:
         spoken = ", ".join(f"{name} {n}" for name, n in engines.items())
         _warn_one(f"some lines were not spoken by the chosen engine ({spoken}); see episode.json 'speech'")
-    rows = m.get("segments", [])
-    papers = [r for r in rows if r["budget_minutes"] is not None]
+    papers = [r for r in e.segments if r.budget_minutes is not None]
     if papers:
-        click.echo(f"         papers: budget {sum(r['budget_minutes'] for r in papers):.1f} min, planned "
-                   f"{sum(r['planned_minutes'] for r in papers):.1f} min, measured "
-                   f"{sum(r['actual_minutes'] for r in papers):.1f} min")
+        click.echo(f"         papers: budget {sum(r.budget_minutes or 0 for r in papers):.1f} min, planned "
+                   f"{sum(r.planned_minutes for r in papers):.1f} min, measured "
+                   f"{sum(r.actual_minutes for r in papers):.1f} min")
     click.echo(f"page     {result.folder / 'index.html'}")
 
 
@@ -136,6 +173,9 @@ date_option = click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-
 strict_option = click.option("--strict", is_flag=True,
                              help="Fail instead of falling back (LLM writer to templates, or a speech "
                                   "engine to another voice or the offline engine).")
+partial_option = click.option("--allow-partial", is_flag=True,
+                              help="Accept a digest that was cut off (a failed download): its last, "
+                                   "unfinished paper is left out and the episode notes say so.")
 
 
 @main.command()
@@ -146,6 +186,8 @@ strict_option = click.option("--strict", is_flag=True,
 @writer_option
 @voices_option
 @strict_option
+@partial_option
+@length_option
 @click.option("--dry-run", is_flag=True, help="Print papers, characters, tokens and minutes; spend nothing.")
 @click.option("--refresh", is_flag=True, help="With --date: fetch the list again even if it is cached.")
 @click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -153,8 +195,9 @@ strict_option = click.option("--strict", is_flag=True,
 @click.option("--to", "last", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="...to this day (inclusive); failures are reported at the end.")
 @friendly
-def build(digest: Path | None, day: Any, out: Path, engine: str | None, writer: str | None,
-          voices: str | None, strict: bool, dry_run: bool, refresh: bool, first: Any, last: Any) -> None:
+def build(digest: Path | None, day: Any, root: Path, engine: str | None, writer: str | None,
+          voices: str | None, strict: bool, allow_partial: bool, length: str | None, dry_run: bool,
+          refresh: bool, first: Any, last: Any) -> None:
     """Build DIGEST (a DATE_daily_paper.md), or with --date D fetch, translate and build that day.
 
     Either way the result is an episode under episodes/DATE/ and an updated feed.
@@ -165,41 +208,45 @@ def build(digest: Path | None, day: Any, out: Path, engine: str | None, writer: 
     if first is not None or last is not None:
         if first is None or last is None or digest is not None or day is not None:
             raise click.UsageError("backfill takes both --from and --to, and no DIGEST or --date")
-        _backfill(pipeline.Project.open(out, voices), first.date(), last.date(), engine, writer, strict)
+        project = open_project(root, voices, engine, writer, strict, length=length)
+        _backfill(project, first.date(), last.date())
         return
     if (digest is None) == (day is None):
         raise click.UsageError("give either a DIGEST file or --date YYYY-MM-DD")
-    project = pipeline.Project.open(out, voices)
+    project = open_project(root, voices, engine, writer, strict, allow_partial, length)
     if dry_run:
-        _dry_run(project, digest, day.date() if day else None, writer, engine, refresh)
+        _dry_run(project, digest, day.date() if day else None, refresh)
         return
     if digest is None:
         digest = _fetch(project, day.date(), refresh)
         if digest is None:
             return
-    _build(digest, out, engine, writer, voices, strict)
+    _build(project, digest)
 
 
-def _fetch(project: pipeline.Project, day: Any, refresh: bool) -> Path | None:
+def _fetch(project: Project, day: Any, refresh: bool) -> Path | None:
     """Fetch and translate a day; None (after saying why) when the API lists no papers."""
-    try:
-        path = pipeline.fetch(project, day, refresh, _warn_one)
-    except NoPapersError as exc:
-        click.echo(str(exc))
+    from . import pipeline
+    from .hfapi import NoPapers
+
+    found = pipeline.fetch(project, day, refresh, _warn_one)
+    if isinstance(found, NoPapers):
+        click.echo(str(found))
         return None
-    click.echo(f"digest   {path}")
-    return path
+    click.echo(f"digest   {found}")
+    return found
 
 
-def _backfill(project: pipeline.Project, first: Any, last: Any, engine: str | None, writer: str | None,
-              strict: bool) -> None:
+def _backfill(project: Project, first: Any, last: Any) -> None:
+    from .backfill import DayResult, backfill
+
     if last < first:
         raise click.UsageError("--to is before --from")
 
-    def show(result: pipeline.DayResult) -> None:
+    def show(result: DayResult) -> None:
         click.echo(f"{result.day}  {result.status:<8} {result.detail}")
 
-    results = pipeline.backfill(project, first, last, engine, writer, strict, _warn_one, show)
+    results = backfill(project, first, last, _warn_one, show)
     counts = {s: sum(r.status == s for r in results) for s in ("built", "skipped", "failed")}
     click.echo(f"backfill {first}..{last}: {counts['built']} built, {counts['skipped']} skipped, "
                f"{counts['failed']} failed")
@@ -210,22 +257,21 @@ def _backfill(project: pipeline.Project, first: Any, last: Any, engine: str | No
         sys.exit(1)
 
 
-def _dry_run(project: pipeline.Project, digest: Path | None, day: Any, writer: str | None,
-             engine: str | None, refresh: bool) -> None:
+def _dry_run(project: Project, digest: Path | None, day: Any, refresh: bool) -> None:
     from .digest import read_digest
-    from .hfapi import Fetcher
+    from .estimate import estimate
+    from .hfapi import Fetcher, NoPapers
 
     if digest is not None:
-        estimate = pipeline.estimate(project, read_digest(digest), None, writer, engine)
+        found = estimate(project, read_digest(digest, project.allow_partial), None)
     else:
-        try:
-            papers = Fetcher().fetch(day, refresh)
-        except NoPapersError as exc:
-            click.echo(str(exc))
+        papers = Fetcher().listing(day, refresh)
+        if isinstance(papers, NoPapers):
+            click.echo(str(papers))
             return
-        estimate = pipeline.estimate(project, None, papers, writer, engine)
+        found = estimate(project, None, papers)
     click.echo("dry run: nothing was translated, written or spoken")
-    for line in estimate.lines():
+    for line in found.lines():
         click.echo(line)
 
 
@@ -234,7 +280,7 @@ def _dry_run(project: pipeline.Project, digest: Path | None, day: Any, writer: s
 @root_option
 @click.option("--refresh", is_flag=True, help="Fetch the list again even if it is cached.")
 @friendly
-def fetch(day: Any, out: Path, refresh: bool) -> None:
+def fetch(day: Any, root: Path, refresh: bool) -> None:
     """Fetch a day's papers from the Hugging Face API and translate them into scripts/DATE_daily_paper.md.
 
     Uses GET $HF_ENDPOINT/api/daily_papers?date=D (default https://huggingface.co)
@@ -242,14 +288,14 @@ def fetch(day: Any, out: Path, refresh: bool) -> None:
     """
     if day is None:
         raise click.UsageError("--date YYYY-MM-DD is required")
-    _fetch(pipeline.Project.open(out), day.date(), refresh)
+    _fetch(open_project(root), day.date(), refresh)
 
 
-def _build(digest: Path, out: Path, engine: str | None, writer: str | None, voices: str | None,
-           strict: bool = False) -> None:
-    project = pipeline.Project.open(out, voices)
+def _build(project: Project, digest: Path) -> None:
+    from . import pipeline
+
     started = time.perf_counter()
-    result = pipeline.build(project, digest, engine, writer, progress_bar, strict, _warn_one)
+    result = pipeline.build(project, digest, progress_bar, _warn_one)
     _warn(result.digest.warnings)
     click.echo(f"script   {result.script_path}")
     _report(result.speak)
@@ -263,15 +309,20 @@ def _build(digest: Path, out: Path, engine: str | None, writer: str | None, voic
 @writer_option
 @voices_option
 @strict_option
+@partial_option
+@length_option
 @friendly
-def write(digest: Path, out: Path, writer: str | None, voices: str | None, strict: bool) -> None:
+def write(digest: Path, root: Path, writer: str | None, voices: str | None, strict: bool,
+          allow_partial: bool, length: str | None) -> None:
     """Write the dialogue script for DIGEST to scripts/DATE.yaml (edit it, then 'speak')."""
+    from . import pipeline
     from .digest import read_digest
 
-    project = pipeline.Project.open(out, voices)
-    parsed = read_digest(digest)
+    project = open_project(root, voices, writer=writer, strict=strict, allow_partial=allow_partial,
+                           length=length)
+    parsed = read_digest(digest, allow_partial)
     _warn(parsed.warnings)
-    script, path = pipeline.write(project, parsed, writer, strict=strict, warn=_warn_one)
+    script, path = pipeline.write(project, parsed, warn=_warn_one)
     lines = sum(len(s.lines) for s in script.segments)
     click.echo(f"script   {path} ({script.paper_count} papers, {lines} lines)")
 
@@ -283,26 +334,28 @@ def write(digest: Path, out: Path, writer: str | None, voices: str | None, stric
 @voices_option
 @strict_option
 @friendly
-def speak(script: str, out: Path, engine: str | None, voices: str | None, strict: bool) -> None:
+def speak(script: str, root: Path, engine: str | None, voices: str | None, strict: bool) -> None:
     """Synthesize SCRIPT (a path, or a date for scripts/DATE.yaml) into episodes/DATE/.
 
     Only lines whose text or voice changed are synthesized again; the rest come
     from the clip cache. Run 'publish' afterwards to update the feed.
     """
+    from . import pipeline
     from .writer import load_script
 
-    project = pipeline.Project.open(out, voices)
-    parsed = load_script(pipeline.resolve_script(project, script))
-    _report(pipeline.speak(project, parsed, engine, progress_bar, strict=strict))
+    project = open_project(root, voices, engine, strict=strict)
+    parsed = load_script(project.resolve_script(script))
+    _report(pipeline.speak(project, parsed, progress_bar))
 
 
 @main.command()
 @root_option
 @friendly
-def publish(out: Path) -> None:
-    """Rebuild feed/feed.xml from every episode under episodes/."""
-    project = pipeline.Project.open(out)
-    click.echo(f"feed     {pipeline.publish(project)}")
+def publish(root: Path) -> None:
+    """Rebuild feed/feed.xml, the cover and the show page from every episode under episodes/."""
+    from . import pipeline
+
+    click.echo(f"feed     {pipeline.publish(open_project(root))}")
 
 
 @main.command()
@@ -310,16 +363,16 @@ def publish(out: Path) -> None:
 @engine_option
 @writer_option
 @friendly
-def demo(out: Path, engine: str | None, writer: str | None) -> None:
-    """Build the bundled 4-paper sample digest, fully offline."""
-    _build(SAMPLE, out, engine, writer, None)
+def demo(root: Path, engine: str | None, writer: str | None) -> None:
+    """Build the bundled 4-paper sample digest into the project root (offline by default)."""
+    _build(open_project(root, engine=engine, writer=writer), SAMPLE)
 
 
 @main.command()
 @root_option
 @click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0 picks a free one).")
 @friendly
-def serve(out: Path, port: int) -> None:
+def serve(root: Path, port: int) -> None:
     """Preview feed/ and episodes/ on http://127.0.0.1:PORT/ (byte ranges, podcast content types).
 
     With [show] base_url = "http://127.0.0.1:PORT/" (the default for port 8000)
@@ -328,10 +381,10 @@ def serve(out: Path, port: int) -> None:
     from .serve import PreviewServer
 
     try:
-        server = PreviewServer(out, port)
+        server = PreviewServer(root, port)
     except OSError as exc:
         raise PodcastError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
-    click.echo(f"serving {out.resolve()} at {server.url} (show page: {server.url}feed/index.html); "
+    click.echo(f"serving {root.resolve()} at {server.url} (show page: {server.url}feed/index.html); "
                "Ctrl+C stops")
     try:
         server.serve_forever()
@@ -339,61 +392,70 @@ def serve(out: Path, port: int) -> None:
         click.echo("stopped")
 
 
+def output_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``-o/--output FILE``; ``--out FILE``, its old name, is still accepted but not shown."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, output: Path | None, legacy_file: Path | None, **kwargs: Any) -> Any:
+        return fn(*args, output=legacy_file or output, **kwargs)
+
+    decorated = click.option("--out", "legacy_file", type=click.Path(dir_okay=False, path_type=Path),
+                             default=None, hidden=True)(wrapper)
+    return click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, help="Also speak the text into this .wav or .mp3 file.")(decorated)
+
+
 @main.command()
 @click.argument("text")
 @engine_option
 @voices_option
 @click.option("--host", default=None, help="Host id whose voice speaks (default: the first host).")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also speak the text into this .wav or .mp3 file.")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Project root whose podcast.toml and voices/lexicon.toml apply.")
+@output_option
+@root_only_option
 @friendly
-def say(text: str, engine: str | None, voices: str | None, host: str | None, out_file: Path | None,
+def say(text: str, engine: str | None, voices: str | None, host: str | None, output: Path | None,
         root: Path) -> None:
-    """Print TEXT exactly as ENGINE will be fed it; with --out, speak it too.
+    """Print TEXT exactly as ENGINE will be fed it; with -o FILE, speak it too.
 
     Use it to debug pronunciation: numbers, model names, lexicon entries
     (voices/lexicon.toml) and polyphones, e.g.
 
-        podcast say "Qwen2.5-Math-7B 从58.8%提升到90.0%" --out test.wav
+        podcast say "Qwen2.5-Math-7B 从58.8%提升到90.0%" -o test.wav
     """
-    from .config import load_lexicon
-    from .speech import get_engine
+    from .episode import perform
 
-    project = pipeline.Project.open(root, voices)
-    spoken_by = get_engine(engine or project.settings.engine, load_lexicon(root), project.settings)
+    project = open_project(root, voices, engine)
+    spoken_by = perform.engine(project)
     fed = spoken_by.speech_text(text)
     click.echo(fed)
-    if out_file is None:
+    if output is None:
         return
     if not fed:
-        raise PodcastError("nothing speakable in TEXT")
-    if out_file.suffix.lower() not in (".wav", ".mp3"):
-        raise PodcastError(f"{out_file}: --out must end in .wav or .mp3")
+        raise UsageError("nothing speakable in TEXT")
+    if output.suffix.lower() not in (".wav", ".mp3"):
+        raise UsageError(f"{output}: --output must end in .wav or .mp3")
     host_id = host or project.voices.hosts[0].id
     if host_id not in {h.id for h in project.voices.hosts}:
-        raise PodcastError(f"--host {host_id!r}: the voice preset has hosts "
-                           f"{', '.join(h.id for h in project.voices.hosts)}")
-    pipeline.say(project, spoken_by, fed, host_id, out_file)
-    click.echo(f"wrote {out_file}")
+        raise UsageError(f"--host {host_id!r}: the voice preset has hosts "
+                         f"{', '.join(h.id for h in project.voices.hosts)}")
+    perform.say(project, spoken_by, fed, host_id, output)
+    click.echo(f"wrote {output}")
 
 
 @main.command()
 @engine_option
 @voices_option
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Project root whose podcast.toml and voices/ apply.")
+@root_only_option
 @click.option("--all", "show_all", is_flag=True, help="List every language, not only Chinese voices.")
 @friendly
 def voices(engine: str | None, voices: str | None, root: Path, show_all: bool) -> None:
-    """List the voices ENGINE can use, and the voices the preset gives each host.
+    """List the voices ENGINE offers (its own listing) and the voice the preset gives each host.
 
-    For edge this asks the online service; offline, it says so and shows the preset.
+    An online engine asks its service; the offline engine has one embedded voice.
     """
-    project = pipeline.Project.open(root, voices)
-    name = engine or project.settings.engine
-    for line in pipeline.voice_listing(project, name, show_all):
+    from .episode.perform import voice_listing
+
+    for line in voice_listing(open_project(root, voices, engine), show_all):
         click.echo(line)
 
 
@@ -402,16 +464,46 @@ def voices(engine: str | None, voices: str | None, root: Path, show_all: bool) -
 @root_option
 @voices_option
 @friendly
-def report(target: str, out: Path, voices: str | None) -> None:
+def report(target: str, root: Path, voices: str | None) -> None:
     """Print script metrics for TARGET: a digest (.md), a script (.yaml) or a date.
 
     Per segment: turns, questions, how much of the abstract is reused word for
-    word, and the budget, planned and (once spoken) measured minutes.
+    word, and the budget, planned and (once spoken) measured minutes; then
+    the script linter's findings.
     """
-    from .report import format_report
+    from .report import format_report, report, script_and_digest
+    from .script.lint import lint
 
-    project = pipeline.Project.open(out, voices)
-    click.echo(format_report(pipeline.report(project, target)))
+    project = open_project(root, voices)
+    click.echo(format_report(report(project, target)))
+    script, digest, name = script_and_digest(project, target)
+    for finding in lint(script, digest):
+        click.echo(finding.format(name))
+
+
+@main.command(name="lint")
+@click.argument("target")
+@root_option
+@voices_option
+@friendly
+def lint_command(target: str, root: Path, voices: str | None) -> None:
+    """Check TARGET (a script, a date for scripts/DATE.yaml, or a digest .md) for unsupported claims.
+
+    Prints file:segment:line: rule: what for each finding and exits 1 if there
+    is any. The digest (episodes/DATE/source.md or scripts/DATE_daily_paper.md)
+    is used when present for the rules that need it (numbers, releases, themes).
+    """
+    from .report import script_and_digest
+    from .script.lint import lint
+
+    script, digest, name = script_and_digest(open_project(root, voices), target)
+    found = lint(script, digest)
+    for finding in found:
+        click.echo(finding.format(name))
+    if digest is None:
+        click.echo("note: no digest found; numbers, releases and themes were not checked", err=True)
+    if found:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,18 +8,60 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
+from . import plugins
 from .errors import ConfigError
-from .models import Host
+from .models import Host, http_url
 from .textnorm import Lexicon, LexiconError, builtin_lexicon, read_lexicon
 
 CONFIG_NAME = "podcast.toml"
 # Presets ship in the top-level voices/ folder; wheels carry a copy as podcast/_voices.
 BUILTIN_VOICES = (Path(__file__).parent.parent / "voices", Path(__file__).parent / "_voices")
+
+
+# Apple Podcasts categories and their subcategories; a directory rejects a feed with any other.
+APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "Arts": ("Books", "Design", "Fashion & Beauty", "Food", "Performing Arts", "Visual Arts"),
+    "Business": ("Careers", "Entrepreneurship", "Investing", "Management", "Marketing", "Non-Profit"),
+    "Comedy": ("Comedy Interviews", "Improv", "Stand-Up"),
+    "Education": ("Courses", "How To", "Language Learning", "Self-Improvement"),
+    "Fiction": ("Comedy Fiction", "Drama", "Science Fiction"),
+    "Government": (),
+    "History": (),
+    "Health & Fitness": ("Alternative Health", "Fitness", "Medicine", "Mental Health", "Nutrition",
+                         "Sexuality"),
+    "Kids & Family": ("Education for Kids", "Parenting", "Pets & Animals", "Stories for Kids"),
+    "Leisure": ("Animation & Manga", "Automotive", "Aviation", "Crafts", "Games", "Hobbies",
+                "Home & Garden", "Video Games"),
+    "Music": ("Music Commentary", "Music History", "Music Interviews"),
+    "News": ("Business News", "Daily News", "Entertainment News", "News Commentary", "Politics",
+             "Sports News", "Tech News"),
+    "Religion & Spirituality": ("Buddhism", "Christianity", "Hinduism", "Islam", "Judaism", "Religion",
+                                "Spirituality"),
+    "Science": ("Astronomy", "Chemistry", "Earth Sciences", "Life Sciences", "Mathematics",
+                "Natural Sciences", "Nature", "Physics", "Social Sciences"),
+    "Society & Culture": ("Documentary", "Personal Journals", "Philosophy", "Places & Travel",
+                          "Relationships"),
+    "Sports": ("Baseball", "Basketball", "Cricket", "Fantasy Sports", "Football", "Golf", "Hockey",
+               "Rugby", "Running", "Soccer", "Swimming", "Tennis", "Volleyball", "Wilderness", "Wrestling"),
+    "Technology": (),
+    "True Crime": (),
+    "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
+}
+MP3_SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)  # what MP3 can carry
 
 
 class _Section(BaseModel):
@@ -29,7 +71,7 @@ class _Section(BaseModel):
 class ShowSettings(_Section):
     """Channel-level facts of the podcast, as the feed publishes them."""
 
-    title: str = "AI论文早班车"
+    title: str = Field(default="AI论文早班车", min_length=1, max_length=255)
     slug: str = Field(default="ai-paper-daily", pattern=r"^[a-z0-9][a-z0-9-]*$")
     description: str = (
         "每个工作日，两位主持人用中文聊聊 Hugging Face 每日热门 AI 论文："
@@ -54,6 +96,42 @@ class ShowSettings(_Section):
             raise ValueError("must be an ASCII http(s) URL")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("title")
+    @classmethod
+    def _has_words(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the show needs a title (directories and apps list it by this)")
+        return value.strip()
+
+    _website = field_validator("website")(http_url)  # it becomes the feed's <link> and an href
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Asia/Shanghai')") from exc
+        return value
+
+    @field_validator("category")
+    @classmethod
+    def _apple_category(cls, value: str) -> str:
+        if value not in APPLE_CATEGORIES:
+            raise ValueError(f"{value!r} is not an Apple Podcasts category (e.g. 'Technology', 'Science', "
+                             "'Education')")
+        return value
+
+    @field_validator("subcategory")
+    @classmethod
+    def _apple_subcategory(cls, value: str | None, info: ValidationInfo) -> str | None:
+        category = info.data.get("category")
+        if value is not None and category in APPLE_CATEGORIES and value not in APPLE_CATEGORIES[category]:
+            allowed = ", ".join(APPLE_CATEGORIES[category]) or "none"
+            raise ValueError(f"{value!r} is not an Apple Podcasts subcategory of {category!r} "
+                             f"(allowed: {allowed})")
+        return value
+
 
 class AudioSettings(_Section):
     """Loudness target and MP3 encoding."""
@@ -62,6 +140,14 @@ class AudioSettings(_Section):
     true_peak: float = Field(default=-1.5, ge=-6, le=-0.5)
     bitrate: int = Field(default=64, ge=32, le=192)
     sample_rate: int = 44100
+
+    @field_validator("sample_rate")
+    @classmethod
+    def _mp3_rate(cls, value: int) -> int:
+        if value not in MP3_SAMPLE_RATES:
+            raise ValueError(f"{value} Hz cannot be encoded as MP3 "
+                             f"(use one of {', '.join(map(str, MP3_SAMPLE_RATES))})")
+        return value
     turn_pause: float = Field(default=0.35, ge=0, le=3)
     segment_pause: float = Field(default=0.9, ge=0, le=5)
 
@@ -94,28 +180,12 @@ class LLMSettings(_Section):
     response_format: str = Field(default="json_object", pattern=r"^(json_object|json_schema)$")
 
 
-class EdgeSettings(_Section):
-    """The online ``edge`` engine (Microsoft neural voices through edge-tts)."""
-
-    endpoint: str | None = Field(default=None, pattern=r"^wss?://")  # else PODCAST_EDGE_ENDPOINT
-    voices_url: str | None = Field(default=None, pattern=r"^https?://")  # else PODCAST_EDGE_VOICES_URL
-    concurrency: int = Field(default=4, ge=1, le=16)
-    timeout: float = Field(default=30.0, gt=0)  # hard limit per request, whatever the socket does
-    retries: int = Field(default=3, ge=0, le=10)
-    backoff: float = Field(default=1.0, ge=0)  # seconds; doubled per attempt, with jitter
-    fallback: list[str] = ["voice", "offline"]  # per failing line, in order
-
-    @field_validator("fallback")
-    @classmethod
-    def _known_steps(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in ("voice", "offline")]
-        if unknown:
-            raise ValueError(f"unknown fallback step {unknown[0]!r} (use 'voice' and/or 'offline')")
-        return value
-
-
 class Settings(_Section):
-    """The whole configuration of one project root."""
+    """The whole configuration of one project root.
+
+    A table named after a speech engine (``[edge]``) belongs to that engine: it is
+    validated by the engine's own ``settings_model`` and handed to the engine.
+    """
 
     engine: str = "kokoro"
     writer: str = "template"
@@ -124,7 +194,16 @@ class Settings(_Section):
     script: ScriptSettings = ScriptSettings()
     audio: AudioSettings = AudioSettings()
     llm: LLMSettings = LLMSettings()
-    edge: EdgeSettings = EdgeSettings()
+    _engines: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
+
+    def engine_settings(self, name: str) -> Any:
+        """Engine ``name``'s validated table, its defaults when absent, None if it has no model."""
+        if name not in self._engines:
+            model = getattr(plugins.engines.get(name), "settings_model", None)
+            if model is None:
+                return None
+            self._engines[name] = model()
+        return self._engines[name]
 
 
 def load_settings(root: Path) -> Settings:
@@ -137,10 +216,22 @@ def load_settings(root: Path) -> Settings:
     base_url = os.environ.get("PODCAST_BASE_URL")
     if base_url:  # CI sets the published address without editing podcast.toml
         data = {**data, "show": {**data.get("show", {}), "base_url": base_url}}
+    sections = {key: data.pop(key) for key in list(data)
+                if key not in Settings.model_fields and isinstance(data[key], dict)
+                and key in plugins.engines}
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(path, _first_error(exc)) from exc
+    for name, table in sections.items():
+        model = getattr(plugins.engines.get(name), "settings_model", None)
+        if model is None:
+            raise ConfigError(path, f"{name}: the {name} engine takes no settings")
+        try:
+            settings._engines[name] = model.model_validate(table)
+        except ValidationError as exc:
+            raise ConfigError(path, f"{name}.{_first_error(exc)}") from exc
+    return settings
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

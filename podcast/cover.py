@@ -77,3 +77,18 @@ def load_cover(path: Path) -> tuple[bytes, str]:
         img.convert("RGB").save(buf, "PNG" if kind == "png" else "JPEG", quality=90)
         data = buf.getvalue()
     return data, kind
+
+
+PICTURES = 1  # bump when pictures or the cover are drawn differently, to refresh their cache
+
+
+def cover_bytes(root: Path, cover: str | None, title: str) -> tuple[bytes, str]:
+    """The configured cover (``[show] cover``, checked) or the generated one, and its extension."""
+    from .store import cached_artifact
+
+    if cover:
+        path = Path(cover) if Path(cover).is_absolute() else root / cover
+        if not path.exists():
+            raise ConfigError(root / "podcast.toml", f"show.cover: {path} does not exist")
+        return load_cover(path)
+    return cached_artifact("cover", [PICTURES, title], lambda: generate_cover(title)), "jpg"

@@ -23,13 +23,19 @@ _TOPICS = re.compile(r"^-\s*热门领域[：:]\s*(.*)$")
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)")
 _ARXIV_ID = re.compile(r"(?:arxiv\.org/(?:abs|pdf)/|huggingface\.co/papers/)(\d{4}\.\d{4,5})")
 _SECTION = re.compile(r"^##\s")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters XML 1.0 forbids (and DEL): one in a title would make every later feed unreadable.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+_HTTP_URL = re.compile(r"https?://[^\s\"'<>\\]+", re.I)
+_FINAL = tuple("。！？.!?…”\"’'）)」』】]")  # how a complete abstract ends
 MAX_BYTES = 5 * 10**6  # a real day is under 200 KB
 MAX_ABSTRACT = 20_000  # characters; real abstracts stay under about 2,000
 
 
-def read_digest(path: str | Path) -> Digest:
-    """Read and parse a digest file; decoding problems become ``DigestError``."""
+def read_digest(path: str | Path, allow_partial: bool = False) -> Digest:
+    """Read and parse a digest file; decoding problems become ``DigestError``.
+
+    ``allow_partial`` accepts a digest cut off inside its last paper, without that paper.
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -38,6 +44,7 @@ def read_digest(path: str | Path) -> Digest:
     if len(raw) > MAX_BYTES:
         raise DigestError(path, f"{len(raw) / 1e6:.1f} MB is not a daily digest "
                                 f"(limit {MAX_BYTES // 10**6} MB)")
+    text: str | None
     try:
         text = raw.decode("utf-8-sig")
         note = None
@@ -47,7 +54,7 @@ def read_digest(path: str | Path) -> Digest:
             line = raw[: exc.start].count(b"\n") + 1
             raise DigestError(path, "not valid UTF-8 text (nor GBK/GB18030)", line) from exc
         note = f"{path}: read as GB18030 (GBK), not UTF-8"
-    digest = parse_digest(text, source=str(path))
+    digest = parse_digest(text, source=str(path), allow_partial=allow_partial)
     if note:
         digest = replace(digest, warnings=(note, *digest.warnings))
     return digest
@@ -63,8 +70,13 @@ def _legacy_chinese(raw: bytes) -> str | None:
     return text if han >= 10 and han >= 0.05 * len(text) else None
 
 
-def parse_digest(text: str, source: str = "<digest>") -> Digest:
-    """Parse digest Markdown. Raises ``DigestError`` naming the line that is wrong."""
+def parse_digest(text: str, source: str = "<digest>", allow_partial: bool = False) -> Digest:
+    """Parse digest Markdown. Raises ``DigestError`` naming the line that is wrong.
+
+    A failed download ends inside a paper; when fewer papers are found than the digest
+    states and the last one looks cut off, that is refused (the episode would stop
+    mid-sentence) unless ``allow_partial`` drops that paper with a warning and a note.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text.removeprefix("\ufeff"))  # stray control characters cannot reach XML
     lines = text.split("\n")
@@ -74,10 +86,12 @@ def parse_digest(text: str, source: str = "<digest>") -> Digest:
     papers: list[Paper] = []
     current: dict | None = None
     mode = ""  # which multi-line field we are inside
+    warnings: list[str] = []
+    notes: list[str] = []
 
     def finish() -> None:
         if current is not None:
-            papers.append(_make_paper(current, source))
+            papers.append(_make_paper(current, source, warnings))
 
     for no, line in enumerate(lines, start=1):
         stripped = line.strip()
@@ -117,12 +131,16 @@ def parse_digest(text: str, source: str = "<digest>") -> Digest:
             current[mode].append(stripped)
         elif mode == "links":
             current["links"] += " " + stripped
-    finish()
+    if current is not None:
+        last = _last_paper(current, stated, len(papers) + 1, lines, source, warnings, allow_partial)
+        if last is None:
+            notes.append(f"paper {current['rank']} was left out: the digest ends inside it")
+        else:
+            papers.append(last)
 
     if not papers:
         raise DigestError(source, "no papers found (expected '### 1. 标题' headings)",
                           _first_line(lines, "## 📝") or len(lines))
-    warnings: list[str] = []
     seen: dict[str, int] = {}
     unique = []
     for p in papers:
@@ -136,7 +154,35 @@ def parse_digest(text: str, source: str = "<digest>") -> Digest:
     if stated is not None and stated != len(papers):
         warnings.append(f"{source}: states {stated} papers but {len(papers)} were found")
     return Digest(date=date, papers=tuple(papers), stated_count=stated, hot_topics=topics,
-                  source=source, warnings=tuple(warnings))
+                  source=source, warnings=tuple(warnings), notes=tuple(notes))
+
+
+def _last_paper(raw: dict, stated: int | None, found: int, lines: list[str], source: str,
+                warnings: list[str], allow_partial: bool) -> Paper | None:
+    """The last paper, unless the file was cut off inside it (then refused, or None if allowed)."""
+    cut = None
+    if stated is not None and found < stated:
+        abstract = "".join(raw["abstract"]).strip()
+        if abstract and not abstract.endswith(_FINAL):
+            cut = "its 摘要 stops mid-sentence"
+        elif not _LINK.search(raw["links"]):
+            cut = "it has no link line"
+    try:
+        paper = _make_paper(raw, source, warnings)
+    except DigestError as exc:
+        if cut is None:
+            raise
+        cut += f"; {exc.message}"
+        paper = None
+    if cut is None:
+        return paper
+    end = max((i for i, ln in enumerate(lines, start=1) if ln.strip()), default=len(lines))
+    problem = (f"the file ends inside paper {raw['rank']} ({cut}; {found} of the {stated} papers "
+               f"it states were found: a cut-off download?)")
+    if not allow_partial:
+        raise DigestError(source, f"{problem}; --allow-partial builds without that paper", end)
+    warnings.append(f"{source}:{end}: {problem}; left out (--allow-partial)")
+    return None
 
 
 def _find_date(lines: list[str], source: str) -> dt.date:
@@ -164,7 +210,7 @@ def _first_line(lines: list[str], prefix: str) -> int | None:
     return next((i for i, ln in enumerate(lines, start=1) if ln.startswith(prefix)), None)
 
 
-def _make_paper(raw: dict, source: str) -> Paper:
+def _make_paper(raw: dict, source: str, warnings: list[str]) -> Paper:
     rank, line = raw["rank"], raw["line"]
     if not raw["title_zh"].strip():
         raise DigestError(source, f"paper {rank}: empty title", line)
@@ -185,6 +231,10 @@ def _make_paper(raw: dict, source: str) -> Paper:
     hf = arxiv = None
     for label, url in _LINK.findall(raw["links"]):
         if not url:
+            continue
+        if not _HTTP_URL.fullmatch(url):  # javascript: or data: must never reach an href
+            warnings.append(f"{source}:{line}: paper {rank}: link {url[:60]!r} is not an http(s) URL; "
+                            "left out")
             continue
         if "huggingface" in label.lower() or "huggingface.co" in url:
             hf = url

@@ -1,8 +1,9 @@
 """The RSS feed: RSS 2.0 + iTunes tags via feedgen, plus our own extension for the
 Podcasting 2.0 ``podcast:`` namespace and Podlove Simple Chapters.
 
-The feed is rebuilt from every ``episodes/*/episode.json``, so it can never lose
-an episode that is on disk, and it is written atomically.
+The feed is rebuilt from every published ``Episode`` (publish reads them once),
+so it can never lose an episode that is on disk, and it is written atomically.
+Every URL comes from the project's ``Layout``.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 
 from .config import ShowSettings
-from .episode import MANIFEST, Manifest, render, short_stamp, stamp
+from .episode.transcripts import short_stamp, stamp
 from .errors import PublishError
-from .speech import atomic_write_bytes
+from .models import Episode
+from .project import Layout
+from .render import render
+from .store import atomic_write_bytes
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 PSC_NS = "http://podlove.org/simple-chapters"
 PODCAST_GUID_NS = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
-FEED_PATH = "feed/feed.xml"
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -88,26 +91,16 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         return entry
 
 
-def read_manifests(episodes: Path) -> list[Manifest]:
-    """Every published episode, newest first. Hidden staging folders are ignored."""
-    found = []
-    for path in sorted(episodes.glob(f"*/{MANIFEST}")):
-        if path.parent.name.startswith("."):
-            continue
-        found.append(Manifest.read(path))
-    found.sort(key=lambda m: m.date, reverse=True)
-    return found
-
-
 def pub_date(date: dt.date, show: ShowSettings) -> dt.datetime:
     """Publication time comes from the episode's date, never from "now"."""
     return dt.datetime.combine(date, dt.time(show.publish_hour), tzinfo=ZoneInfo(show.timezone))
 
 
-def build_feed(manifests: Sequence[Manifest], show: ShowSettings, cover_name: str) -> bytes:
-    base = show.base_url
-    feed_url = base + FEED_PATH
-    site = show.website or base + "feed/"
+def build_feed(episodes: Sequence[Episode], layout: Layout, cover_name: str) -> bytes:
+    """The RSS document of ``episodes`` (newest first)."""
+    show = layout.show
+    feed_url = layout.feed_url
+    site = layout.site_url
     fg = FeedGenerator()
     fg.load_extension("podcast")
     fg.register_extension("podcast_index", PodcastIndexExtension, PodcastIndexEntryExtension)
@@ -118,13 +111,13 @@ def build_feed(manifests: Sequence[Manifest], show: ShowSettings, cover_name: st
     fg.link(href=site, rel="alternate")  # added last: feedgen's <link> is the last one
     fg.author({"name": show.author, "email": show.email})
     fg.generator("podcast (daily AI paper podcast generator)")
-    fg.image(url=base + f"feed/{cover_name}", title=show.title, link=site)
-    if manifests:
-        fg.lastBuildDate(pub_date(manifests[0].date, show))
+    fg.image(url=layout.feed_asset_url(cover_name), title=show.title, link=site)
+    if episodes:
+        fg.lastBuildDate(pub_date(episodes[0].date, show))
     it = fg.podcast
     it.itunes_author(show.author)
     it.itunes_owner(name=show.author, email=show.email)
-    it.itunes_image(base + f"feed/{cover_name}")
+    it.itunes_image(layout.feed_asset_url(cover_name))
     it.itunes_explicit("yes" if show.explicit else "no")
     category: dict[str, str] = {"cat": show.category}
     if show.subcategory:
@@ -138,22 +131,19 @@ def build_feed(manifests: Sequence[Manifest], show: ShowSettings, cover_name: st
     pi.persons = []
 
     # oldest first with order="append" keeps the document newest-first after reversing
-    for number, m in enumerate(sorted(manifests, key=lambda m: m.date), start=1):
-        d = m.data
-        folder = f"{base}episodes/{d['date']}/"
+    for number, e in enumerate(sorted(episodes, key=lambda e: e.date), start=1):
+        folder = layout.episode_url(e.date)
         fe = fg.add_entry(order="prepend")
-        fe.title(d["title"])
-        fe.guid(d["guid"], permalink=False)
+        fe.title(e.title)
+        fe.guid(e.guid, permalink=False)
         fe.link(href=folder)
-        fe.enclosure(folder + d["audio"], str(d["bytes"]), "audio/mpeg")
-        fe.pubDate(pub_date(m.date, show))
-        fe.description(d["description"])
-        rows = [{"stamp": short_stamp(c["start"]), "title": c["title"], "url": c.get("url")}
-                for c in d["chapters"]]
-        fe.content(render("content.html.j2", description=d["description"], chapters=rows,
-                          hosts="、".join(h["name"] for h in d.get("hosts", [])),
-                          notes_url=folder), type="CDATA")
-        fe.podcast.itunes_duration(round(d["duration"]))
+        fe.enclosure(layout.enclosure_url(e.date, e.audio), str(e.bytes), "audio/mpeg")
+        fe.pubDate(pub_date(e.date, show))
+        fe.description(e.description)
+        rows = [{"stamp": short_stamp(c.start), "title": c.title, "url": c.url} for c in e.chapters]
+        fe.content(render("content.html.j2", description=e.description, chapters=rows,
+                          hosts="、".join(h.name for h in e.hosts), notes_url=folder), type="CDATA")
+        fe.podcast.itunes_duration(round(e.duration))
         fe.podcast.itunes_episode_type("full")
         fe.podcast.itunes_episode(number)
         fe.podcast.itunes_explicit("yes" if show.explicit else "no")
@@ -165,21 +155,20 @@ def build_feed(manifests: Sequence[Manifest], show: ShowSettings, cover_name: st
             {"url": folder + "transcript.vtt", "type": "text/vtt", "language": show.language},
         ]
         ext.chapters_url = folder + "chapters.json"
-        ext.psc = [(c["start"], c["title"], c.get("url")) for c in d["chapters"]]
+        ext.psc = [(c.start, c.title, c.url) for c in e.chapters]
     try:
         return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     except (ValueError, TypeError) as exc:
         raise PublishError(f"cannot build the feed: {exc}") from exc
 
 
-def publish_feed(root: Path, show: ShowSettings, cover: tuple[bytes, str]) -> Path:
-    """Write ``feed/feed.xml`` and the cover from the episodes on disk; atomic replace."""
-    manifests = read_manifests(root / "episodes")
+def publish_feed(layout: Layout, episodes: Sequence[Episode], cover: tuple[bytes, str]) -> Path:
+    """Write ``feed/feed.xml`` and the cover for ``episodes``; atomic replace."""
     data, ext = cover
     cover_name = f"cover.{ext}"
-    atomic_write_bytes(root / "feed" / cover_name, data)
-    xml = build_feed(manifests, show, cover_name)
+    atomic_write_bytes(layout.feed_dir / cover_name, data)
+    xml = build_feed(episodes, layout, cover_name)
     etree.fromstring(xml)  # validate well-formedness before replacing the live feed
-    out = root / FEED_PATH
+    out = layout.feed_file
     atomic_write_bytes(out, xml)
     return out

@@ -22,26 +22,33 @@ from typing import Any
 
 import httpx
 
-from .errors import InputError, PodcastError
-from .speech import atomic_write_bytes, cache_root
+from .errors import ApiFormatError, FetchError, PodcastError
+from .store import atomic_write_bytes, cache_root
 
 log = logging.getLogger(__name__)
 DEFAULT_ENDPOINT = "https://huggingface.co"
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
-class FetchError(PodcastError):
-    """The API could not be reached or kept failing."""
+@dataclass(frozen=True)
+class NoPapers:
+    """The API lists no papers for the day (a weekend or holiday): nothing to build, not an error."""
 
+    day: dt.date
 
-class ApiFormatError(InputError):
-    """An answer that is not the daily-papers list (names the file or URL)."""
+    def __str__(self) -> str:
+        why = "a weekend" if self.day.weekday() >= 5 else "a holiday, or not published yet"
+        return f"no papers are listed for {self.day.isoformat()} ({why}); nothing to build"
 
 
 class NoPapersError(PodcastError):
-    """The API lists no papers for the day (a weekend or holiday): nothing to build."""
+    """``Fetcher.fetch``'s way of saying ``NoPapers`` to a caller that wants a list or nothing."""
 
     exit_code = 0
+
+    def __init__(self, result: NoPapers) -> None:
+        self.result = result
+        super().__init__(str(result))
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,14 @@ class Fetcher:
     sleep: Callable[[float], None] = time.sleep
 
     def fetch(self, day: dt.date, refresh: bool = False) -> list[ApiPaper]:
-        """The day's papers; raises ``NoPapersError`` for an empty day."""
+        """The day's papers; raises ``NoPapersError`` for an empty day (see ``listing``)."""
+        found = self.listing(day, refresh)
+        if isinstance(found, NoPapers):
+            raise NoPapersError(found)
+        return found
+
+    def listing(self, day: dt.date, refresh: bool = False) -> list[ApiPaper] | NoPapers:
+        """The day's papers, or ``NoPapers`` for an empty day."""
         cached = self.cache / f"{day.isoformat()}.json"
         today = dt.datetime.now(dt.UTC).date()
         if cached.exists() and not refresh and day < today:
@@ -146,8 +160,7 @@ class Fetcher:
             if papers:
                 atomic_write_bytes(cached, json.dumps(data, ensure_ascii=False).encode())
         if not papers:
-            why = "a weekend" if day.weekday() >= 5 else "a holiday, or not published yet"
-            raise NoPapersError(f"no papers are listed for {day.isoformat()} ({why}); nothing to build")
+            return NoPapers(day)
         return papers
 
     def _url(self, day: dt.date) -> str:

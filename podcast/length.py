@@ -35,9 +35,14 @@ class Pace:
 
 # The offline voice, fitted on 78 lines (492 s) of a 13-paper script; on the
 # current 116-line script of that day it is off by 3.7 % per line (median) and
-# 0.8 % in total. `scripts/calibrate_pace.py` refits it.
+# 0.8 % in total. `tools/calibrate_pace.py` refits it.
 OFFLINE_PACE = Pace(han=0.185, latin_word=0.048, latin_letter=0.136, digit=0.326, stop=0.086,
                     comma=0.006)
+
+
+# Minutes per paper for the length presets listeners know from other podcast tools;
+# "default" keeps [script] minutes_per_paper from podcast.toml.
+LENGTH_PRESETS: dict[str, float] = {"short": 0.6, "long": 2.0}
 
 
 @dataclass(frozen=True)

@@ -23,18 +23,27 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from .config import LLMSettings
-from .errors import PodcastError
+from .errors import LLMInvalid, LLMUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
 
 
-class LLMUnavailable(PodcastError):
-    """No model configured, or the endpoint is unreachable, refusing, or rate-limited for good."""
+class Problem(str):
+    """A problem with an answer: the text the model is told, and a ``kind`` the caller decides on
+    (so no caller reads the wording, which is written for the model and may change)."""
+
+    kind: str
+
+    def __new__(cls, text: str, kind: str = "other") -> Problem:
+        made = super().__new__(cls, text)
+        made.kind = kind
+        return made
 
 
-class LLMInvalid(PodcastError):
-    """The model kept answering with something that does not pass validation."""
+def problem_kind(problem: str) -> str:
+    """The kind of a problem; plain strings (schema validation messages) are "invalid"."""
+    return problem.kind if isinstance(problem, Problem) else "invalid"
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,7 @@ class LLM:
         self._openai = openai
         self.client = openai.OpenAI(api_key=config.api_key, base_url=config.base_url,
                                     timeout=config.timeout, max_retries=config.retries,
-                                    http_client=http_client)
+                                    http_client=http_client)  # type: ignore[arg-type]
 
     def ask(self, system: str, user: str, model: type[T], name: str,
             check: Callable[[T], list[str]] | None = None) -> tuple[T, list[str]]:
@@ -144,9 +153,9 @@ class LLM:
         else:
             response_format = {"type": "json_object"}
         try:
-            response = self.client.chat.completions.create(
-                model=self.config.model, messages=messages,  # type: ignore[arg-type]
-                temperature=self.config.temperature, response_format=response_format)  # type: ignore[arg-type]
+            response = self.client.chat.completions.create(  # type: ignore[call-overload]
+                model=self.config.model, messages=messages,
+                temperature=self.config.temperature, response_format=response_format)
         except (openai.APIConnectionError, openai.RateLimitError, openai.AuthenticationError,
                 openai.PermissionDeniedError, openai.NotFoundError, openai.InternalServerError) as exc:
             raise LLMUnavailable(f"{name}: {type(exc).__name__}: {_short(exc)}") from exc

@@ -66,9 +66,11 @@ def locked(path: Path, what: str) -> Iterator[None]:
         os.close(fd)
 
 
-def day_lock(root: Path, day: str) -> contextlib.AbstractContextManager[None]:
-    return locked(root / "episodes" / f".lock-{day}", f"the episode of {day}")
+def day_lock(path: Path, day: str) -> contextlib.AbstractContextManager[None]:
+    """Held while a day is written or spoken (``path`` comes from ``Layout.day_lock``)."""
+    return locked(path, f"the episode of {day}")
 
 
-def feed_lock(root: Path) -> contextlib.AbstractContextManager[None]:
-    return locked(root / "feed" / ".lock", "the feed")
+def feed_lock(path: Path) -> contextlib.AbstractContextManager[None]:
+    """Held while the feed and the show page are rewritten (``Layout.feed_lock``)."""
+    return locked(path, "the feed")

@@ -1,16 +1,45 @@
-"""Values passed between stages: Digest -> Script -> Episode.
+"""Values passed between stages: Digest -> Script -> Performance -> Episode.
 
 Digest values are frozen dataclasses (we build them ourselves). The script is a
 pydantic model because people edit it by hand and we must validate it with
-errors that name the field.
+errors that name the field. ``Episode`` is what ``episode.json`` holds: written
+and read only here, validated on read, so a renamed key fails where it is read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from .errors import PublishError
+
+# Characters XML 1.0 forbids: one in a title would make the feed, and every later publish, fail.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_HTTP_URL = re.compile(r"https?://[^\s\"'<>\\]+", re.I)
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+
+
+def http_url(value: str | None) -> str | None:
+    """Only http(s) links may reach an href: ``javascript:`` or ``data:`` would run in a listener's page."""
+    if value is not None and not _HTTP_URL.fullmatch(value):
+        raise ValueError(f"{value[:60]!r} is not an http(s) URL")
+    return value
 
 
 @dataclass(frozen=True)
@@ -50,10 +79,22 @@ class Digest:
     hot_topics: tuple[str, ...] = ()
     source: str = ""
     warnings: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()  # what was knowingly left out (--allow-partial); goes into the script's notes
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _xml_legal(cls, value: Any) -> Any:
+        """Drop characters XML cannot carry. They are invisible and mean nothing, so removing them
+        is kinder than refusing a hand-edited or model-written script over a character nobody can see."""
+        if isinstance(value, str):
+            return XML_ILLEGAL.sub("", value)
+        if isinstance(value, list):
+            return [XML_ILLEGAL.sub("", v) if isinstance(v, str) else v for v in value]
+        return value
 
 
 class Host(_Strict):
@@ -62,6 +103,16 @@ class Host(_Strict):
     id: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
     name: str = Field(min_length=1, max_length=16)
     role: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _cue_safe(cls, value: str) -> str:
+        """The name labels every transcript cue (``<v NAME>`` in VTT): a line break or <>& would
+        break the cue, or in SRT start a new one."""
+        if re.search(r"[\r\n\t<>&]", value) or value != value.strip():
+            raise ValueError(f"host name {value!r} cannot contain a line break, tab, <, > or &, "
+                             "or start or end with a space")
+        return value
 
 
 class Line(_Strict):
@@ -73,9 +124,11 @@ class Line(_Strict):
     @field_validator("text")
     @classmethod
     def _not_blank(cls, value: str) -> str:
+        """One turn is one paragraph: a blank line would end a VTT cue or start an SRT one early."""
         if not value.strip():
             raise ValueError("text is empty")
-        return value.strip()
+        value = re.sub(rf"(?<=[{_CJK}])[ \t]*[\r\n]\s*(?=[{_CJK}])", "", value.strip())
+        return re.sub(r"\s*[\r\n]\s*", " ", value)
 
 
 class PaperRef(_Strict):
@@ -88,6 +141,8 @@ class PaperRef(_Strict):
     arxiv_url: str | None = None
     arxiv_id: str | None = None
 
+    _links = field_validator("hf_url", "arxiv_url")(http_url)
+
 
 class Segment(_Strict):
     """A chapter of the show: the opening, one paper, or the closing."""
@@ -99,6 +154,8 @@ class Segment(_Strict):
     paper: PaperRef | None = None
     budget_seconds: float | None = Field(default=None, ge=0)  # the writer's time budget
     lines: list[Line] = Field(min_length=1)
+
+    _link = field_validator("url")(http_url)
 
 
 class Script(_Strict):
@@ -153,3 +210,137 @@ class Cue:
     end: float
     speaker: str
     text: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A span of a clip: the spoken text and where it sits in the clip, in seconds."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Mono float32 audio for one line, plus sentence timings inside it."""
+
+    samples: np.ndarray
+    sample_rate: int
+    sentences: tuple[Sentence, ...] = ()
+    retries: int = 0  # attempts the engine needed beyond the first (not cached)
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+# ------------------------------------------------------------------ the episode manifest
+
+MANIFEST = "episode.json"
+
+
+class _Record(BaseModel):
+    """A part of ``episode.json``: unknown keys are kept (older or newer writers), ``None``
+    values named in ``_omit_none`` are left out, exactly as the file has always been written."""
+
+    model_config = ConfigDict(extra="allow")
+    _omit_none: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _drop_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in self._omit_none:
+            if data.get(key, 0) is None:
+                del data[key]
+        return data
+
+
+class EpisodeChapter(_Record):
+    _omit_none: ClassVar[tuple[str, ...]] = ("url",)
+    start: float
+    title: str
+    url: str | None = None
+
+
+class EpisodeHost(_Record):
+    id: str
+    name: str
+    median_f0_hz: float | None = None
+
+
+class SpokenLine(_Record):
+    """Which engine and voice spoke one line, and why when it was not the chosen one."""
+
+    _omit_none: ClassVar[tuple[str, ...]] = ("retries", "why")
+    segment: str
+    line: int
+    speaker: str
+    engine: str
+    voice: str
+    retries: int | None = None
+    why: str | None = None
+
+
+class SpeechSummary(_Record):
+    engines: dict[str, int]
+    fallbacks: int
+    lines: list[SpokenLine]
+
+
+class SegmentMinutes(_Record):
+    id: str
+    budget_minutes: float | None
+    planned_minutes: float
+    actual_minutes: float
+
+
+class Episode(_Record):
+    """One published episode, as ``episodes/DATE/episode.json`` holds it; the feed, the site,
+    the CLI, the daily script and the report read these and nothing else."""
+
+    _omit_none: ClassVar[tuple[str, ...]] = ("digest",)
+    date: dt.date
+    title: str
+    description: str = ""
+    guid: str
+    audio: str
+    bytes: int
+    duration: float
+    chapters: list[EpisodeChapter] = []
+    papers: int = 0
+    engine: str = ""
+    writer: str = ""
+    hosts: list[EpisodeHost] = []
+    loudness_lufs: float | None = None
+    true_peak_dbtp: float | None = None
+    lines: int = 0
+    speech: SpeechSummary | None = None
+    segments: list[SegmentMinutes] = []
+    transcripts: dict[str, str] = {}
+    chapters_file: str = "chapters.json"
+    page: str = "index.html"
+    pictures: dict[str, str] = {}
+    digest: str | None = None  # the day's digest Markdown in the folder, when the digest was known
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+
+    @classmethod
+    def read(cls, path: Path) -> Episode:
+        """The episode of ``path`` (an ``episode.json``), validated; errors name the file."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise PublishError(f"{path}: cannot read episode manifest: {exc}") from exc
+        if not isinstance(data, dict):
+            raise PublishError(f"{path}: episode manifest is not a JSON object")
+        for key in ("date", "title", "audio", "bytes", "duration", "guid"):
+            if key not in data:
+                raise PublishError(f"{path}: episode manifest lacks {key!r}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise PublishError(f"{path}: episode manifest: {where}: {err['msg']}") from exc

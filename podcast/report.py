@@ -8,10 +8,14 @@ checked against the audio.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from .abstracts import ungrounded, verbatim_ratio
+from .digest import read_digest
 from .length import LengthPlan
-from .models import Digest, Script
+from .models import Digest, Episode, Script
+from .project import Project
+from .writer import load_script
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,31 @@ def format_report(rows: list[SegmentReport]) -> str:
                f"{minutes(sum(r.budget_seconds or 0 for r in rows)):>6} {minutes(total_plan):>6} "
                f"{minutes(total_actual):>6}  (* verbatim: worst paper; times in minutes)")
     return "\n".join(out)
+
+
+def script_and_digest(project: Project, target: str) -> tuple[Script, Digest | None, str]:
+    """The script TARGET names and its digest when one can be found, plus a name for messages.
+
+    A digest (``.md``) is scripted in memory by the project's writer; a script path or a date
+    is read, and its digest looked for in the episode folder, then beside the script."""
+    from .pipeline import script_for
+
+    if target.endswith(".md"):
+        digest = read_digest(Path(target), project.allow_partial)
+        return script_for(project, digest), digest, target
+    path = project.resolve_script(target)
+    script = load_script(path)
+    for source in (project.layout.episode(script.date) / "source.md", project.layout.digest(script.date)):
+        if source.exists():
+            return script, read_digest(source, allow_partial=True), str(path)
+    return script, None, str(path)
+
+
+def report(project: Project, target: str) -> list[SegmentReport]:
+    """Metrics for a digest (scripted in memory), a script path, or a date."""
+    script, digest, _ = script_and_digest(project, target)
+    actual = None
+    if project.layout.manifest(script.date).exists():
+        rows = Episode.read(project.layout.manifest(script.date)).segments
+        actual = {r.id: r.actual_minutes * 60 for r in rows}
+    return segment_reports(script, digest, project.length_plan(), actual)

@@ -15,23 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import ShowSettings
 from .digest import DigestExtras, render_digest
-from .episode import Manifest, render, short_stamp
-from .models import ChapterMark, Cue, Digest
-from .speech import atomic_write_bytes
+from .episode.transcripts import short_stamp
+from .models import ChapterMark, Cue, Digest, Episode
+from .project import FONT, Layout
+from .render import render
+from .store import atomic_write_bytes
 from .translate import hot_topics
 from .visuals import cjk_font
-
-FONT = "cjk-subset.woff"  # in feed/: the CJK glyphs the pages use, for readers without a CJK font
-
-
-def feed_url(show: ShowSettings) -> str:
-    return show.base_url + "feed/feed.xml"
-
-
-def site_url(show: ShowSettings) -> str:
-    return show.website or show.base_url + "feed/index.html"
 
 
 def chapter_spans(chapters: Sequence[dict[str, Any]], duration: float) -> list[dict[str, Any]]:
@@ -42,56 +33,56 @@ def chapter_spans(chapters: Sequence[dict[str, Any]], duration: float) -> list[d
              "url": c.get("url")} for c, s, e in zip(chapters, starts, ends, strict=True)]
 
 
-def episode_page(show: ShowSettings, title: str, date: dt.date, duration: float, description: str,
+def episode_page(layout: Layout, title: str, date: dt.date, duration: float, description: str,
                  audio: str, hosts: str, chapters: Sequence[ChapterMark], cues: Sequence[Cue],
                  papers: list[dict[str, Any]], digest: bool, pictures: dict[str, str]) -> str:
     rows = chapter_spans([{"start": c.start, "title": c.title, "url": c.url} for c in chapters], duration)
-    return render("episode.html.j2", font_url=f"../../feed/{FONT}", show_title=show.title,
-                  feed_url=feed_url(show), title=title, date=date.isoformat(),
+    return render("episode.html.j2", font_url=Layout.FONT_FROM_EPISODE, show_title=layout.show.title,
+                  feed_url=layout.feed_url, title=title, date=date.isoformat(),
                   duration=short_stamp(duration), description=description, audio=audio, hosts=hosts,
                   chapters=rows, cues=cues, papers=papers, digest=digest,
                   wordcloud=pictures.get("wordcloud"), trend=pictures.get("trend"))
 
 
-def digest_files(show: ShowSettings, digest: Digest, audio: str, pictures: dict[str, str]) -> tuple[str, str]:
+def digest_files(layout: Layout, digest: Digest, audio: str, pictures: dict[str, str]) -> tuple[str, str]:
     """The day's digest as Markdown (the daily format, parsed back by the reader) and HTML."""
-    channels = (("RSS", feed_url(show)), ("网站", site_url(show)))
+    channels = (("RSS", layout.feed_url), ("网站", layout.show_page_url))
     extras = DigestExtras(wordcloud=pictures.get("wordcloud"), trend=pictures.get("trend"), audio=audio,
                           channels=channels)
     topics = hot_topics([f"{p.title_en} {p.title_zh} {p.abstract_zh}" for p in digest.papers])
     markdown = render_digest(digest.date, list(digest.papers), topics, extras)
-    html = render("digest.html.j2", font_url=f"../../feed/{FONT}", show_title=show.title,
+    html = render("digest.html.j2", font_url=Layout.FONT_FROM_EPISODE, show_title=layout.show.title,
                   date=digest.date.isoformat(), papers=digest.papers, topics=", ".join(topics) or "综合领域",
                   audio=audio, wordcloud=pictures.get("wordcloud"), trend=pictures.get("trend"),
                   channels=channels)
     return markdown, html
 
 
-def show_page(show: ShowSettings, manifests: Sequence[Manifest], cover_name: str) -> str:
+def show_page(layout: Layout, episodes: Sequence[Episode], cover_name: str) -> str:
     """feed/index.html: cover, subscribe box, and every episode with a player and chapters."""
-    episodes = []
-    for m in sorted(manifests, key=lambda m: m.date, reverse=True):
-        d = m.data
-        folder = f"../episodes/{d['date']}/"
-        episodes.append({"title": d["title"], "date": d["date"], "duration": short_stamp(d["duration"]),
-                         "description": d.get("description", ""), "audio": folder + d["audio"],
-                         "page": folder + d.get("page", "index.html"),
-                         "chapters": chapter_spans(d.get("chapters", []), float(d["duration"]))})
-    return render("show.html.j2", font_url=FONT, show_title=show.title, feed_url=feed_url(show),
-                  author=show.author, description=show.description, cover=cover_name, episodes=episodes)
+    show = layout.show
+    rows = []
+    for e in sorted(episodes, key=lambda e: e.date, reverse=True):
+        folder = Layout.episode_from_show(e.date)
+        rows.append({"title": e.title, "date": e.date.isoformat(), "duration": short_stamp(e.duration),
+                     "description": e.description, "audio": folder + e.audio, "page": folder + e.page,
+                     "chapters": chapter_spans([c.model_dump() for c in e.chapters], e.duration)})
+    return render("show.html.j2", font_url=Layout.FONT_FROM_SHOW, show_title=show.title,
+                  feed_url=layout.feed_url,
+                  author=show.author, description=show.description, cover=cover_name, episodes=rows)
 
 
-def write_site_font(root: Path) -> Path:
+def write_site_font(layout: Layout) -> Path:
     """Subset the CJK font to the characters of every page, as feed/cjk-subset.woff.
 
     Listed last in the pages' font stack, it is only downloaded by readers
     whose system has no Chinese font; rebuilt only when the characters change.
     """
-    pages = sorted((root / "feed").glob("*.html")) + sorted(
-        p for p in (root / "episodes").glob("*/*.html") if not p.parent.name.startswith("."))
+    pages = sorted(layout.feed_dir.glob("*.html")) + sorted(
+        p for p in layout.episodes.glob("*/*.html") if not p.parent.name.startswith("."))
     chars = "".join(sorted({c for p in pages for c in p.read_text(encoding="utf-8")}))
-    out = root / "feed" / FONT
-    stamp = root / "feed" / f".{FONT}.sha256"
+    out = layout.feed_dir / FONT
+    stamp = layout.feed_dir / f".{FONT}.sha256"
     digest = hashlib.sha256(chars.encode()).hexdigest()
     if out.exists() and stamp.exists() and stamp.read_text() == digest:
         return out

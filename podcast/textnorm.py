@@ -53,7 +53,18 @@ _CODA: Mapping[str, str] = {
 _VOWEL_INDEX = {"a": 0, "e": 1, "i": 2, "o": 3, "u": 4, "y": 2}
 
 _URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+=%]+", re.I)
-_THINK = re.compile(r"</?\s*[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
+# Only real tags are dropped: a known HTML or reasoning tag, with name="value" attributes only, or a
+# bare <name>/</name> of two or more letters (<tool_call>), or a chat token (<|im_end|>). Anything
+# else between < and > is prose ("当 n<k 时，误差>0.1") and is spoken, comparisons included.
+_TAG_NAMES = ("think|thinking|answer|reasoning|reflection|output|b|i|u|s|q|a|p|em|strong|br|hr|span|div|"
+              "sup|sub|code|pre|img|mark|small|big|del|ins|tt|h[1-6]|li|ul|ol|font|blockquote|table|tr|"
+              "td|th|center|cite|abbr|html|body|head|title|script|style|iframe|svg|math")
+_ATTRS = r"""(?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'<>=]+))*"""
+_THINK = re.compile(rf"</?\s*(?:{_TAG_NAMES})(?![\w-]){_ATTRS}\s*/?>|</?[A-Za-z][\w-]+/?>|<\|[^<>|\s]*\|>",
+                    re.I)
+_COMPARISON = re.compile(r"(?<=[\w)\]）%.′'])\s*(<=|>=|≤|≥|⩽|⩾|<|>)\s*(?=[\w(（\[+−$]|-\d)")
+_COMPARISON_WORDS = {"<": "小于", ">": "大于", "<=": "小于等于", ">=": "大于等于", "≤": "小于等于",
+                     "≥": "大于等于", "⩽": "小于等于", "⩾": "大于等于"}
 _LATEX_CMD_ARG = re.compile(r"\\(?:textbf|textit|emph|text|mathrm|mathbf|texttt|underline)\{([^{}]*)\}")
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+\*?")
 _MARKDOWN = re.compile(r"[*_`#>|\[\]{}$^\\]")
@@ -62,12 +73,17 @@ _PUNCT_TO_COMMA = re.compile(r"[；;：:—–…·\-~/／]+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 
 
+LONGEST_NUMBER = 16  # digits; 万亿 is the largest unit, so longer runs are read digit by digit
+
+
 def int_to_chinese(n: int, *, two_for_leading_two: bool = True) -> str:
     """Read a non-negative integer as Mandarin (1050 -> 一千零五十, 12 -> 十二)."""
     if n == 0:
         return "零"
     if n < 0:
         return "负" + int_to_chinese(-n)
+    if n >= 10**LONGEST_NUMBER:  # no unit above 万亿: an id or a hash, not a quantity
+        return digits_to_chinese(str(n))
     groups: list[int] = []
     while n:
         groups.append(n % 10000)
@@ -121,7 +137,10 @@ def number_to_chinese(s: str) -> str:
     """Read a decimal string: "58.8" -> 五十八点八, "1,000,000" -> 一百万."""
     s = s.replace(",", "")
     whole, _, frac = s.partition(".")
-    head = int_to_chinese(int(whole)) if whole else "零"
+    if len(whole.lstrip("0")) > LONGEST_NUMBER:  # int() of thousands of digits would raise
+        head = digits_to_chinese(whole)
+    else:
+        head = int_to_chinese(int(whole)) if whole else "零"
     return head + ("点" + digits_to_chinese(frac) if frac else "")
 
 
@@ -290,6 +309,8 @@ def _trim_number(value: float) -> str:
 
 
 def _scale(m: re.Match[str]) -> str:
+    if len(m[1]) > LONGEST_NUMBER:  # float() of it could be inf; say the digits, then the letter
+        return number_to_chinese(m[1]) + m[2]
     return scaled_to_chinese(float(m[1].replace(",", "")) * _SCALE[m[2].lower()])
 
 
@@ -364,21 +385,26 @@ def _replace_terms(text: str, table: Mapping[str, str]) -> str:
         pattern = re.escape(key).replace(r"\ ", r"\s+")
         head = r"(?<![A-Za-z0-9])" if key[0].isalnum() else ""
         tail = r"(?![A-Za-z0-9])" if key[-1].isalnum() else ""
-        text = re.sub(head + pattern + tail, lambda _m, v=table[key]: v, text, flags=re.I)
+        text = re.sub(head + pattern + tail, lambda _m, v=table[key]: v, text, flags=re.I)  # type: ignore[misc]
     return text
 
 
 def _mark_pinyin(text: str, readings: Mapping[str, str]) -> str:
     """Append ``{pinyin}`` after lexicon words: 重排序 -> 重排序{chong2 pai2 xu4}."""
     for word in sorted(readings, key=len, reverse=True):
-        text = re.sub(rf"{re.escape(word)}(?!\{{)", lambda m, w=word: f"{m[0]}{{{readings[w]}}}", text)
+        text = re.sub(rf"{re.escape(word)}(?!\{{)", lambda m, w=word: f"{m[0]}{{{readings[w]}}}",  # type: ignore[misc]
+                      text)
     return text
 
 
 def clean_markup(text: str) -> str:
-    """Strip what no engine should read: URLs, tags like <think>, LaTeX, markdown, emoji."""
+    """Strip what no engine should read: URLs, tags like <think>, LaTeX, markdown, emoji.
+
+    Comparison signs between two terms become words (n<k -> n小于k), since engines skip them.
+    """
     text = _URL.sub(" ", text)
     text = _THINK.sub(" ", text)
+    text = _COMPARISON.sub(lambda m: _COMPARISON_WORDS[m[1]], text)
     text = _EMOJI.sub("", text)
     text = text.replace("\\%", "%").replace("\\&", "和").replace("\\_", " ")
     text = _LATEX_CMD_ARG.sub(r"\1", text)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PodcastError
-from .models import Digest
+from .errors import SetupError
+from .models import Digest, Episode
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 
@@ -54,10 +54,10 @@ def cjk_font() -> Path:
     try:
         import mplfonts
     except ImportError as exc:  # pragma: no cover - a dependency
-        raise PodcastError("the CJK font comes from the 'mplfonts' package: run 'uv sync'") from exc
+        raise SetupError("the CJK font comes from the 'mplfonts' package: run 'uv sync'") from exc
     path = Path(mplfonts.__file__).parent / "fonts" / FONT_FILE
     if not path.exists():
-        raise PodcastError(f"CJK font {FONT_FILE} missing from the mplfonts package")
+        raise SetupError(f"CJK font {FONT_FILE} missing from the mplfonts package")
     return path
 
 
@@ -151,11 +151,10 @@ def trend_chart(days: Sequence[tuple[dt.date, int]], width: float = 10, height: 
     return buf.getvalue()
 
 
-def recent_days(manifests: Sequence[dict], day: dt.date, papers: int,
+def recent_days(episodes: Sequence[Episode], day: dt.date, papers: int,
                 last: int = 30) -> list[tuple[dt.date, int]]:
     """The day plus up to ``last - 1`` earlier episodes, for that day's trend chart."""
-    earlier = {dt.date.fromisoformat(m["date"]): int(m.get("papers", 0)) for m in manifests
-               if dt.date.fromisoformat(m["date"]) < day}
+    earlier = {e.date: e.papers for e in episodes if e.date < day}
     keep = sorted(earlier.items())[-(last - 1):] if last > 1 else []
     return [*keep, (day, papers)]
 

@@ -20,10 +20,33 @@ from typing import Any, ClassVar, Protocol
 import yaml
 from pydantic import ValidationError
 
-from .abstracts import Clause, PaperNotes, analyse, count_numbers, han_only, split_long
+from . import plugins
+from .abstracts import (
+    Clause,
+    PaperNotes,
+    analyse,
+    count_numbers,
+    han_only,
+    release_status,
+    split_long,
+    titled_topics,
+)
 from .errors import PodcastError, ScriptError
 from .length import LengthPlan
 from .models import Digest, Host, Line, Paper, PaperRef, Script, Segment
+from .phrases import Phrases, load_phrases
+from .script.checks import (
+    COMPARE,
+    NEGATIVE,
+    back_reference,
+    cut_off,
+    fits,
+    formula,
+    fragment,
+    has_antecedent,
+    question_type,
+    theme_floor,
+)
 
 WEEKDAYS = "一二三四五六日"
 
@@ -47,174 +70,55 @@ class WriterOptions:
     llm: Any = None  # a podcast.llm.LLM, or an LLMUnavailable saying why there is none
     strict: bool = False  # fail instead of falling back to the template writer
     warn: Callable[[str], None] = lambda _message: None
-
-
-WRITERS: dict[str, Callable[[WriterOptions], ScriptWriter]] = {}
+    phrases: Phrases | None = None  # the phrase banks and glossary (built-in plus the project's)
 
 
 def register_writer(cls: type) -> type:
-    WRITERS[cls.name] = cls
-    return cls
+    """In-process registration (``podcast.plugins.register_writer``); built-ins use entry points."""
+    return plugins.register_writer(cls)
 
 
 def get_writer(name: str, options: WriterOptions | None = None) -> ScriptWriter:
-    from . import llm_writer  # noqa: F401  (registers the llm writer)
-
-    try:
-        factory = WRITERS[name]
-    except KeyError:
-        raise PodcastError(
-            f"unknown writer {name!r}; available: {', '.join(sorted(WRITERS))}"
-        ) from None
-    return factory(options or WriterOptions())
+    """Construct writer ``name`` from the plug-in registry; ``UnknownPlugin`` lists the known ones."""
+    writer: ScriptWriter = plugins.writers.get(name)(options or WriterOptions())
+    return writer
 
 
-# ---------------------------------------------------------------- phrase banks
-# Every bank is picked from deterministically (date + paper), so a rebuild
-# gives the same script, and recently used phrases are avoided.
-
-_INTRO_FIRST = (
-    "我们先从今天热度最高的一篇说起，{title}。",
-    "第一篇就很有分量，{title}。",
-    "开头这篇是今天榜单的头名，{title}。",
-    "今天排在最前面的是{title}。",
-)
-_INTRO_NEXT = (
-    "接下来这篇叫{title}。",
-    "我们换个方向，看看{title}。",
-    "下面要聊的是{title}。",
-    "说完这个，再来看{title}。",
-    "再看一篇，{title}。",
-    "紧接着这篇也挺有意思，{title}。",
-    "下一篇的标题是{title}。",
-    "然后是{title}。",
-)
-_INTRO_LINKED = (
-    "同样是{topic}方向，下一篇是{title}。",
-    "说到{topic}，接下来这篇也有关系，{title}。",
-    "还是{topic}，我们再看{title}。",
-    "继续聊{topic}，这篇叫{title}。",
-)
-_INTRO_LAST = (
-    "最后一篇，{title}。",
-    "今天的最后一篇是{title}。",
-    "压轴的是{title}。",
-)
-_ASK_PROBLEM = (
-    "它想解决什么问题？",
-    "先说说背景吧，为什么要做这个？",
-    "它的出发点是什么？",
-    "现在这个方向卡在哪儿？",
-)
-_ASK_NAMED = ("{name}是个什么东西？", "{name}具体是做什么的？", "听名字挺有意思，{name}在做什么？")
-_ASK_SURVEY = ("综述类的文章，它梳理了哪些内容？", "这篇综述覆盖了哪些方面？")
-_ASK_PLAIN = ("这篇主要讲什么？", "听名字挺有意思，它在做什么？", "它的核心想法是什么？")
-_ASK_SURVEY_FINDINGS = ("它总结出了哪些趋势？", "有什么值得注意的结论吗？")
-_ASK_SURVEY_MORE = ("那它具体讲了些什么？", "它是怎么梳理的？")
-_ASK_METHOD = ("那作者是怎么做的？", "那他们的办法是什么？", "具体怎么解决的？")
-_ASK_METHOD_NAMED = ("那{name}的思路是什么？", "{name}具体是怎么做的？")
-_REPLY_PROBLEM = ("嗯。", "对，这确实是个痛点。", "嗯，确实。", "是的。")
-_REPLY_METHOD = ("嗯。", "原来如此。", "明白了。", "对。")
-_ASK_COMPARED = ("和以前的方法比，提升了多少？", "比之前最好的方法强多少？", "和基线比呢？")
-_ASK_BENCH = ("在{bench}上表现怎么样？", "那在{bench}上跑出来的成绩呢？")
-_ASK_NUMBERS = ("那效果怎么样，有具体数字吗？", "那具体提升了多少？", "实际跑出来的效果呢？")
-_ASK_DIFFERENT = ("它和以前的方法比有什么不同？", "那它的效果怎么样？", "这个思路最后验证了吗？",
-                  "实验上站得住吗？")
-_ASK_LIMIT = ("有没有什么局限？", "它有什么不足吗？", "作者自己提到了什么限制吗？")
-_REACT_NUMBERS = ("这个提升幅度挺可观的。", "嗯，数字很有说服力。", "这个结果挺扎实的。",
-                  "嗯，能看出来进步不小。")
-_REACT_SURVEY = ("这种综述很适合刚入门的人收藏。", "想快速了解这个领域的话，可以从这篇看起。")
-_REACT_PLAIN = ("原来如此，思路很清楚。", "有意思，相当于换了一个角度看老问题。", "这个方向值得持续关注。",
-                "对，这种做法在实际应用里很有价值。")
-_RELEASE_CODE = ("而且代码已经开源，感兴趣可以去看看。", "好在代码已经开源，可以直接上手试试。",
-                 "代码已经开源了。")
-_RELEASE_DATA = ("作者也公开了数据，方便大家复现。", "相关数据已经公开了。")
-_SOLO_RELEASE = ("另外，代码已经开源，链接在节目简介里。",)
-_CLOSE_BYE = ("每篇论文的链接和文字稿都在节目简介里。我们明天见！",
-              "论文链接和文字稿都放在节目简介里了。我们明天见！")
-
-
-# Jargon a listener may not know, explained in our own words the first time a
-# paper's spoken text uses it (at most once per episode). No digits here, so
-# explanations never add a figure the abstract does not give.
-_CONCEPTS: tuple[tuple[str, str, str], ...] = (
-    ("蒙特卡洛树搜索", r"蒙特卡洛树搜索|MCTS",
-     "可以把它想成下棋时的推演：先往前试走几步，看哪条路赢面大，再把算力集中到最有希望的分支上。"),
-    ("过程奖励模型", r"过程奖励模型|PRM",
-     "普通的奖励模型只看最后答案对不对，过程奖励模型会给每一步推理打分，更像老师批改解题过程。"),
-    ("思维链", r"思维链|CoT",
-     "就是让模型把推理步骤一步步写出来，而不是直接报答案，像做数学题时打草稿。"),
-    ("蒸馏", r"蒸馏",
-     "就是让小模型去模仿大模型的输出，好比徒弟跟着师傅学，学的是师傅的判断方式。"),
-    ("直接偏好优化", r"直接偏好优化|DPO",
-     "它不单独训练一个打分模型，而是直接拿人更喜欢和不喜欢的两个回答做对比，来调整模型。"),
-    ("检索增强生成", r"检索增强|RAG",
-     "就是先去资料库里查相关内容，再让模型结合查到的材料回答，有点像开卷考试。"),
-    ("混合专家", r"混合专家|MoE",
-     "模型里有很多个专家子网络，每次只叫醒其中几个来处理输入，所以总参数很多，算起来却不慢。"),
-    ("扩散模型", r"扩散模型|扩散",
-     "它从一团噪声出发，一步步去噪，最后还原出清晰的画面，像雕塑家一点点凿掉多余的石头。"),
-    ("监督微调", r"监督微调|SFT",
-     "就是拿标注好的示范问答，把预训练好的模型再训练一遍，让它学会按要求回答。"),
-    ("多模态大模型", r"多模态大|MLLM|视觉语言模型|VLM",
-     "就是既能看图又能读文字的大模型，输入可以是一张图片加一个问题。"),
-    ("图形界面智能体", r"GUI\s*(?:代理|智能体)",
-     "就是能像人一样看着屏幕、点按钮、填表格的智能体，直接操作电脑或手机的界面。"),
-    ("测试时扩展", r"测试时(?:计算|扩展|搜索|缩放)",
-     "意思是在回答问题的时候多花一些计算，比如多想几条思路再挑最好的，而不是只靠把模型练得更大。"),
-    ("奖励模型", r"奖励模型",
-     "奖励模型是专门给回答打分的模型，用来告诉另一个模型什么样的回答更好。"),
-    ("强化学习", r"强化学习",
-     "简单说就是试错学习，做对了给奖励，做错了扣分，模型慢慢学会拿高分的做法。"),
-    ("合成数据", r"合成数据|合成的数据|数据合成",
-     "就是用模型自己生成训练数据，而不是全靠人工标注，成本低，规模也容易做大。"),
-    ("点云", r"点云",
-     "点云就是用成千上万个三维坐标点来描述物体的形状，激光雷达扫出来的就是这种数据。"),
-    ("高斯泼溅", r"高斯泼溅|高斯溅射|Gaussian Splatting",
-     "它用大量带颜色的小椭球来表示三维场景，渲染起来比神经辐射场快得多。"),
-    ("神经辐射场", r"神经辐射场|NeRF",
-     "它用一个神经网络记住场景里每个位置的颜色和密度，于是能从新的角度渲染出画面。"),
-    ("量化", r"量化",
-     "就是把模型参数从高精度的数字换成低精度的，模型变小、跑得更快，代价是可能损失一点精度。"),
-    ("零样本", r"零样本|zero-shot",
-     "意思是模型没见过这个任务的训练例子，也能直接上手去做。"),
-    ("低秩适配", r"LoRA|低秩适配",
-     "它只训练插进模型里的一小部分参数，原来的大模型保持不动，所以微调成本低很多。"),
-    ("世界模型", r"世界模型",
-     "世界模型是让人工智能学会预测环境接下来会怎么变化，好比在脑子里先模拟一遍。"),
-    ("具身智能", r"具身",
-     "指的是有身体的智能，比如机器人，要在真实环境里一边感知一边行动。"),
-    ("幻觉", r"幻觉",
-     "幻觉指的是模型一本正经地编造并不存在的事实。"),
-    ("基准测试", r"基准测试|benchmark",
-     "可以理解成一套公开的考题，大家用同一套题比成绩，结果才有可比性。"),
-    ("自回归", r"自回归",
-     "就是一个接一个地生成，每一步都以前面已经生成的内容为条件。"),
-)
-_ASK_CONCEPT = ("等一下，{concept}是什么意思？", "给听众解释一下，什么是{concept}？", "{concept}具体指什么？")
-_SOLO_CONCEPT = ("这里稍微解释一下{concept}：",)
+# ---------------------------------------------------------------- phrases
+# The phrase banks and the glossary are data (podcast/data/phrases.toml, which a
+# project extends with voices/phrases.toml). Every pick is deterministic (date +
+# paper), and no phrase is said twice in one episode: when a bank runs out, the
+# line is left out rather than repeated.
 
 
 class Rng:
     """Deterministic choices seeded by the date and a key, so rebuilds match.
 
-    ``used`` is shared across one episode: a phrase is not repeated until
-    every other phrase of its bank has had its turn.
+    ``used`` is shared across one episode: a phrase once said is not offered again.
     """
 
-    def __init__(self, date: dt.date, key: str, used: dict[tuple[str, ...], list[str]] | None = None) -> None:
+    def __init__(self, date: dt.date, key: str, used: set[str] | None = None) -> None:
         seed = hashlib.sha256(f"{date.isoformat()}|{key}".encode()).digest()
         self._r = random.Random(int.from_bytes(seed[:8], "big"))
-        self._used = used if used is not None else {}
+        self._used = used if used is not None else set()
 
-    def pick(self, bank: Sequence[str], **fields: str) -> str:
-        used = self._used.setdefault(tuple(bank), [])
-        fresh = [p for p in bank if p not in used] or list(bank)
-        if len(fresh) == len(bank):
-            used.clear()
-        phrase = self._r.choice(fresh)
-        used.append(phrase)
-        return phrase.format(**fields) if fields else phrase
+    def pick(self, bank: Sequence[str], prefixes: Sequence[str] = ("",), **fields: str) -> str | None:
+        """A phrase not yet said in this episode; bare phrases first, then with an opener."""
+        for openers in ([""], [p for p in prefixes if p]):
+            fresh = []
+            for phrase in bank:
+                text = phrase.format(**fields) if fields else phrase
+                for opener in openers:
+                    if opener and (text.startswith(opener) or (opener == "那" and text.startswith("那"))):
+                        continue
+                    candidate = opener + text
+                    if candidate not in self._used:
+                        fresh.append(candidate)
+            if fresh:
+                choice = self._r.choice(fresh)
+                self._used.add(choice)
+                return choice
+        return None
 
     def chance(self, p: float) -> bool:
         return self._r.random() < p
@@ -225,8 +129,14 @@ def display_title(title: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"</?[A-Za-z][^<>]*>|https?://\S+", "", title)).strip()
 
 
-def _title_phrase(paper: Paper) -> str:
+def _name(paper: Paper) -> str | None:
+    """The paper's short name, when it can be said (Transformer^2 is a formula, not a name to speak)."""
     name = paper.short_name
+    return name if name and not formula(name) else None
+
+
+def _title_phrase(paper: Paper) -> str:
+    name = _name(paper)
     title = f"《{display_title(paper.title_zh)}》"
     if name and name.lower() not in paper.title_zh.lower():
         return f"{title}，英文名叫{name}"
@@ -238,11 +148,6 @@ def _join(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return "、".join(items[:-1]) + "和" + items[-1]
-
-
-def _counted_topics(notes: Sequence[PaperNotes]) -> list[tuple[str, int]]:
-    counts = Counter(t for n in notes for t in n.topics)
-    return [(t, k) for t, k in counts.most_common() if k >= 2]
 
 
 @dataclass(frozen=True)
@@ -288,17 +193,10 @@ VERBATIM_CAP = 0.48  # share of an abstract's characters a paper's segment may r
 
 @dataclass
 class _State:
-    """What one episode has used so far: recent phrases, concepts already explained."""
+    """What one episode has used so far: phrases said, concepts already explained."""
 
-    used: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
     explained: set[str] = field(default_factory=set)
-
-
-def _concept(spoken: str, explained: set[str]) -> tuple[str, str] | None:
-    for label, pattern, explanation in _CONCEPTS:
-        if label not in explained and re.search(pattern, spoken, re.I):
-            return label, explanation
-    return None
 
 
 def _lead_clause(piece: str) -> str:
@@ -335,7 +233,7 @@ def _choose(notes: PaperNotes, budget: float, overhead: float, plan: LengthPlan)
         nonlocal used, spent
         if clause is None:
             return
-        pieces = split_long(clause.text)
+        pieces = _pieces(clause)
         chosen = picks.groups["result" if clause is key else group_of(clause)]
         for k, piece in enumerate(pieces[:limit]):
             if (clause.index, k) in chosen:
@@ -355,7 +253,7 @@ def _choose(notes: PaperNotes, budget: float, overhead: float, plan: LengthPlan)
     key = notes.key_result
     take(methods[0] if methods else None, limit=1, required_piece=0)
     if key is not None:
-        pieces = split_long(key.text)
+        pieces = _pieces(key)
         numeric = next((i for i, p in enumerate(pieces) if count_numbers(p)), 0)
         take(key, limit=numeric + 1, required_piece=numeric)
     problems = notes.by_role("problem") or [c for c in notes.by_role("context") if c.index < first_method]
@@ -373,13 +271,130 @@ def _choose(notes: PaperNotes, budget: float, overhead: float, plan: LengthPlan)
     return picks
 
 
-@register_writer
+_ENUMERATED = re.compile(r"[（(]\s*(?:\d{1,2}|[ivx]{1,4}|[a-h])\s*[)）]")
+_SOFT_REF = re.compile(r"^(?:此外|另外|同时|而且|并且|为此|因此|所以|于是|然而|但是|不过|基于此|对此|"
+                       r"由此)[，,]?")
+_ALSO = re.compile(r"^((?:作者|他们|它))(?:还|也)")
+_RISE = re.compile(r"从\s*(\d+(?:\.\d+)?)\s*%?\s*(?:提高|提升|增加|上升)到\s*(\d+(?:\.\d+)?)\s*%?")
+_OWN_THING = re.compile(r"^(?:该|此)(方法|框架|模型|系统|流程|管道|方案|算法|架构|技术)")
+_SHORTFALL = re.compile(r"仍|尚未|依然|远低于|远不及|落后|差距|不如")
+_DROP = re.compile(r"(?:降低|减少|缩减|下降)了\s*(\d+(?:\.\d+)?)\s*%")
+
+
+def _pieces(clause: Clause) -> list[str]:
+    """What a host may say of one abstract sentence: whole sentences, never a half-said one.
+
+    An enumerated list is said up to its colon (its items are not read one by
+    one, and a list of one is worse than none); a split that would leave a
+    piece without a predicate keeps the sentence whole; a formula or a
+    sentence the source cut off is not said at all.
+    """
+    text = clause.text
+    if _ENUMERATED.search(clause.source) and "：" in text:
+        head, items = text.split("：", 1)
+        if re.search(r"(?:发现|表明|显示|证明|观察到|指出)$", head):  # findings: each item is a clause
+            parts = [p for p in re.split("[；;]", items.rstrip("。")) if p]
+            said = [f"{head}，{parts[0]}。"] + [f"{p}。" for p in parts[1:]]
+            return [p for p in said if not (fragment(p) or cut_off(p) or formula(p) or len(p) > 100)]
+        text = head + "。"  # a list of things: say what the list is, not a list of one
+    if not re.search(r"[。！？!?]\s*$", clause.source) or formula(text) or cut_off(text) or fragment(text):
+        return []
+    pieces = split_long(text)
+    if any(fragment(p) or cut_off(p) for p in pieces):
+        return [text] if len(text) <= 100 else []
+    return pieces
+
+
+def _standalone(piece: str, before: list[str]) -> str | None:
+    """``piece`` if what it refers back to was said, rewritten to stand alone if it can, else None."""
+    ref = back_reference(piece)
+    if ref is None or has_antecedent(ref, before):
+        return piece
+    own = _OWN_THING.sub(r"作者的\1", piece, count=1)  # in an abstract, 该方法 is the authors' method
+    own_ref = back_reference(own)
+    if own != piece and (own_ref is None or has_antecedent(own_ref, before)):
+        return own
+    if ref[0] == "any":
+        fixed = _ALSO.sub(r"\1", _SOFT_REF.sub("", piece))
+        if fixed != piece and back_reference(fixed) is None and not fragment(fixed):
+            return fixed
+    return None
+
+
+def _coherent(ordered: list[tuple[tuple[int, int], str, str]], notes: PaperNotes,
+              title: str) -> list[tuple[tuple[int, int], str, str]]:
+    """Speak a back-referring sentence only after what it refers to (added if need be) or not at all."""
+    out: list[tuple[tuple[int, int], str, str]] = []
+    said = {key for key, _, _ in ordered}
+    for key, group, piece in ordered:
+        before = [p for _, _, p in out]
+        ref = back_reference(piece)
+        fixed = _standalone(piece, [*before, title] if ref is not None and ref[0] in ("noun", "deictic")
+                            else before)
+        if fixed is None:
+            # add the sentence before it in the abstract, when that one stands on its own
+            prior = [c for c in notes.clauses if c.index == key[0] - 1] if key[1] == 0 else []
+            extra = [(prior[0].index, k, p) for k, p in enumerate(_pieces(prior[0]))] if prior else []
+            extra = [(i, k, p) for i, k, p in extra if (i, k) not in said]
+            if extra and all(back_reference(p) is None for _, _, p in extra[:1]):
+                added = [((i, k), group, p) for i, k, p in extra]
+                trial = before + [p for _, _, p in added]
+                reused = len(han_only("".join(p for _, _, p in ordered) + "".join(p for _, _, p in added)))
+                fits_cap = reused <= VERBATIM_CAP * len(han_only(notes.paper.abstract_zh))
+                if fits_cap and (ref is None or has_antecedent(ref, [*trial, title])):
+                    out += added
+                    said |= {k for k, _, _ in added}
+                    fixed = piece
+        if fixed is not None and all(fixed != p for _, _, p in out):
+            out.append((key, group, fixed))
+    return out
+
+
+def _ratio_phrase(text: str) -> str | None:
+    """Which plain-words restatement a figure allows exactly: double, triple or half."""
+    for m in _RISE.finditer(text):
+        a, b = float(m.group(1)), float(m.group(2))
+        if a > 0 and 1.9 <= b / a <= 2.1:
+            return "restate_double"
+        if a > 0 and 2.85 <= b / a <= 3.15:
+            return "restate_triple"
+    for m in _DROP.finditer(text):
+        if 47 <= float(m.group(1)) <= 53:
+            return "restate_half"
+    return None
+
+
+def _big_gain(text: str) -> bool:
+    """An improvement worth a reaction: a rise of five points or a fifth, or a multiple."""
+    if NEGATIVE.search(text) or not COMPARE.search(text):
+        return False
+    for m in _RISE.finditer(text):
+        a, b = float(m.group(1)), float(m.group(2))
+        if b - a >= 5 or (a > 0 and b / a >= 1.2):
+            return True
+    return bool(re.search(r"(?:[2-9]|\d{2,})(?:\.\d+)?\s*倍|(?:降低|减少|提升|提高)了?\s*(?:[2-9]\d|"
+                          r"\d{3})(?:\.\d+)?\s*%",
+                          text))
+
+
+def _fields(topics: Sequence[str]) -> list[str]:
+    """The digest's hot fields that are research fields ("GPT" and "综合" are not)."""
+    return [t for t in topics if not re.search(r"GPT|综合|其他|其它", t, re.I)]
+
+
+def _themes(papers: Sequence[Paper]) -> list[tuple[str, int]]:
+    """Topics at least two papers are about by their titles, most first."""
+    counts = Counter(t for p in papers for t in titled_topics(p))
+    return [(t, k) for t, k in counts.most_common() if k >= 2]
+
+
 class TemplateWriter:
     """Offline writer: builds each paper's dialogue from the roles of its abstract's sentences.
 
-    With two hosts, a presenter explains and a partner asks questions drawn
-    from the abstract's content; with one host, the questions become the
-    host's own rhetorical questions.
+    The presenter's lines are the abstract's sentences rewritten for speech, in
+    the abstract's order; the partner asks a question only when the sentence
+    that follows answers it, and reacts only to what was just said. With one
+    host, the questions become the host's own rhetorical questions.
     """
 
     name: ClassVar[str] = "template"
@@ -387,6 +402,7 @@ class TemplateWriter:
 
     def __init__(self, options: WriterOptions | None = None) -> None:
         self.options = options or WriterOptions()
+        self.phrases = self.options.phrases or load_phrases()
 
     def write(self, digest: Digest, hosts: Sequence[Host], show_title: str,
               plan: LengthPlan | None = None) -> Script:
@@ -397,39 +413,38 @@ class TemplateWriter:
         notes = [analyse(p) for p in digest.papers]
         budgets = plan.budgets(len(notes))
         state = _State()
-        segments = [self._opening(digest, notes, hosts, show_title)]
+        segments = [self._opening(digest, hosts, show_title)]
         for i, (paper_notes, budget) in enumerate(zip(notes, budgets, strict=True)):
             previous = notes[i - 1] if i else None
             segments.append(self._paper(digest.date, paper_notes, i, len(notes), previous, hosts,
                                         budget, plan, state))
-        segments.append(self._closing(digest, notes, hosts))
+        segments.append(self._closing(digest, notes, hosts, state))
         return Script(date=digest.date, title=episode_title(digest), writer=self.name,
                       topics=list(digest.hot_topics), hosts=hosts, segments=segments)
 
     # ------------------------------------------------------------ opening and closing
 
-    def _opening(self, digest: Digest, notes: Sequence[PaperNotes], hosts: list[Host],
-                 show_title: str) -> Segment:
+    def _opening(self, digest: Digest, hosts: list[Host], show_title: str) -> Segment:
         d = digest.date
         n = len(digest.papers)
         a = hosts[0]
         b = hosts[-1]
-        topics = _join(list(digest.hot_topics[:4])) or "多个方向"
-        themes = _counted_topics(notes)[:3]
+        fields = _fields(digest.hot_topics[:4])
+        themes = _themes(digest.papers)[:3]
         if themes:
             parts = [f"{k}篇和{t}有关" for t, k in themes]
             tail = ("，还有" if len(parts) > 1 else "") + parts[-1]
-            preview = "细分来看，有" + "，".join(parts[:-1]) + tail + "。"
-        elif n > 1:
-            spread = [t for nt in notes for t in nt.topics]
-            spread = list(dict.fromkeys(spread))[:3]
-            preview = f"方向很分散，{_join(spread)}都有涉及。" if len(spread) > 1 else ""
+            preview = "从标题看，有" + "，".join(parts[:-1]) + tail + "。"
+        elif n > 2:
+            preview = "从标题看，方向比较分散。"
         else:
             preview = ""
         date_line = f"今天是{d.year}年{d.month}月{d.day}日，星期{WEEKDAYS[d.weekday()]}。"
-        count_line = f"今天抱抱脸的每日论文榜上一共有{n}篇论文，热门领域集中在{topics}。{preview}"
+        count = f"一共有{n}篇论文" if n > 1 else f"只有{n}篇论文"
+        field_text = f"，摘要里的热门领域是{_join(fields)}" if fields else ""
+        count_line = f"今天抱抱脸的每日论文榜上{count}{field_text}。{preview}"
         top = f"《{display_title(digest.papers[0].title_zh)}》"
-        lead = (f"我们会从热度最高的{top}聊起，然后一篇一篇往下看。" if n > 1
+        lead = (f"我们从列表最前面的{top}聊起，然后一篇一篇往下看。" if n > 1
                 else f"今天就专心聊这一篇，{top}。")
         if len(hosts) == 1:
             lines = [Line(speaker=a.id, text=f"大家好，欢迎收听{show_title}，我是{a.name}。{date_line}"),
@@ -441,33 +456,30 @@ class TemplateWriter:
                      Line(speaker=b.id, text=lead)]
         return Segment(id="opening", title="开场", kind="opening", lines=lines)
 
-    def _closing(self, digest: Digest, notes: Sequence[PaperNotes], hosts: list[Host]) -> Segment:
+    def _closing(self, digest: Digest, notes: Sequence[PaperNotes], hosts: list[Host],
+                 state: _State) -> Segment:
         n = len(digest.papers)
         a, b = hosts[0], hosts[-1]
-        rng = Rng(digest.date, "closing")
-        themes = _counted_topics(notes)
+        rng = Rng(digest.date, "closing", state.used)
         top = notes[0]
         title = f"《{display_title(top.paper.title_zh)}》"
         key = top.key_result
-        if key is not None and key.numbers:
-            piece = next(p for p in split_long(key.text) if count_numbers(p))
-            fact = f"{title}的结果，{piece}"
-        else:
-            fact = f"{title}，它是今天讨论最多的一篇。"
+        pieces = [p for p in (_pieces(key) if key is not None else [])
+                  if count_numbers(p) and back_reference(p) is None]
+        fact = f"{title}的结果，{pieces[0]}" if pieces else f"{title}。"
         takeaway = f"如果只记住一件事，我会选{fact}"
-        if themes:
+        themes = _themes(digest.papers)
+        if themes and themes[0][1] >= theme_floor(n):
             theme, k = themes[0]
             takeaway = f"今天的主线很清楚，{k}篇论文都和{theme}有关。{takeaway}"
-        bye = rng.pick(_CLOSE_BYE)
+        bye = rng.pick(self.phrases["close_bye"]) or self.phrases["close_bye"][0]
+        done = f"好了，今天的{n}篇论文就聊到这里。" if n > 1 else "好了，今天这一篇就聊到这里。"
         if len(hosts) == 1:
-            lines = [Line(speaker=a.id, text=f"好了，今天的{n}篇论文就聊到这里。"),
-                     Line(speaker=a.id, text=takeaway),
+            lines = [Line(speaker=a.id, text=done), Line(speaker=a.id, text=takeaway),
                      Line(speaker=a.id, text=bye)]
         else:
-            lines = [Line(speaker=a.id, text=f"好了，今天的{n}篇论文就聊到这里。"),
-                     Line(speaker=b.id, text=takeaway),
-                     Line(speaker=a.id, text=bye),
-                     Line(speaker=b.id, text="明天见！")]
+            lines = [Line(speaker=a.id, text=done), Line(speaker=b.id, text=takeaway),
+                     Line(speaker=a.id, text=bye), Line(speaker=b.id, text="明天见！")]
         return Segment(id="closing", title="结束语", kind="closing", lines=lines)
 
     # ------------------------------------------------------------ one paper
@@ -477,9 +489,9 @@ class TemplateWriter:
                state: _State) -> Segment:
         paper = notes.paper
         rng = Rng(date, f"paper-{paper.rank}-{paper.title_en or paper.title_zh}", state.used)
-        beats = self._beats(notes, index, total, previous, budget, plan, rng, len(hosts) == 1,
-                            state.explained)
-        if len(hosts) == 1:
+        solo = len(hosts) == 1
+        beats = self._beats(notes, index, total, previous, budget, plan, rng, solo, state.explained)
+        if solo:
             lines = _solo_lines(beats, hosts[0])
         else:
             swap = index > 0 and rng.chance(0.3)  # now and then the partner presents
@@ -492,88 +504,142 @@ class TemplateWriter:
                                       hf_url=paper.hf_url, arxiv_url=paper.arxiv_url,
                                       arxiv_id=paper.arxiv_id))
 
+    def _intro(self, notes: PaperNotes, index: int, total: int, previous: PaperNotes | None,
+               rng: Rng) -> str:
+        ph = self.phrases
+        title = _title_phrase(notes.paper)
+        shared = [t for t in titled_topics(notes.paper)
+                  if previous is not None and t in titled_topics(previous.paper)]
+        choice = None
+        if index == 0:
+            choice = rng.pick(ph["intro_first"], title=title)
+        elif index == total - 1 and total > 2:
+            choice = rng.pick(ph["intro_last"], title=title)
+        elif shared:
+            choice = rng.pick(ph["intro_linked"], title=title, topic=shared[0])
+        return choice or rng.pick(ph["intro_next"], title=title) or f"下一篇，{title}。"
+
+    def _question(self, rng: Rng, answer: str, kinds: Sequence[str], notes: PaperNotes) -> str | None:
+        """A question of the first kind in ``kinds`` that ``answer`` really answers."""
+        ph = self.phrases
+        name = _name(notes.paper)
+        banks = {
+            "motivation": [ph["ask_motivation"]],
+            "method": ([ph["ask_method_named"]] if name else []) + [ph["ask_method"]],
+            "how-much": [ph["ask_figure"]],
+            "numbers": [ph["ask_numbers"]],
+            "result": [ph["ask_result"]],
+            "limitation": [ph["ask_limit"]],
+            "gist": ([ph["ask_gist_named"]] if name else []) + [ph["ask_gist"]],
+            "survey": [ph["ask_survey"]],
+        }
+        for kind in kinds:
+            if not fits(kind, answer):
+                continue
+            options = list(banks[kind])
+            if kind in ("how-much", "numbers", "result") and notes.benchmarks:
+                bench = next((b for b in notes.benchmarks if b in answer), None)
+                if bench:
+                    options.insert(0, tuple(p.replace("{bench}", bench) for p in ph["ask_bench"]))
+            if len(options) > 1 and rng.chance(0.5):
+                options = options[1:] + options[:1]
+            for bank in options:
+                q = rng.pick(bank, ph["ask_prefix"], name=name or "")
+                if q is not None and question_type(q) in (kind, "result" if kind != "gist" else kind, None) \
+                        and fits(question_type(q), answer):
+                    return q
+        return None
+
     def _beats(self, notes: PaperNotes, index: int, total: int, previous: PaperNotes | None,
                budget: float, plan: LengthPlan, rng: Rng, solo: bool, explained: set[str]) -> list[_Beat]:
+        ph = self.phrases
         paper = notes.paper
-        name = paper.short_name
-        title = _title_phrase(paper)
-        shared = [t for t in notes.topics if previous and t in previous.topics]
-        if index == 0:
-            intro = rng.pick(_INTRO_FIRST, title=title)
-        elif index == total - 1 and total > 2:
-            intro = rng.pick(_INTRO_LAST, title=title)
-        elif shared:
-            intro = rng.pick(_INTRO_LINKED, title=title, topic=shared[0])
-        else:
-            intro = rng.pick(_INTRO_NEXT, title=title)
-
-        # questions and reactions are known up front so their time counts against the budget
-        key = notes.key_result
-        if notes.survey:
-            ask_result = rng.pick(_ASK_SURVEY_FINDINGS)
-        elif key is None:
-            ask_result = rng.pick(_ASK_DIFFERENT)
-        elif notes.benchmarks and key.numbers and rng.chance(0.5):
-            ask_result = rng.pick(_ASK_BENCH, bench=_join(list(notes.benchmarks)))
-        elif notes.compares and key.numbers:
-            ask_result = rng.pick(_ASK_COMPARED)
-        else:
-            ask_result = rng.pick(_ASK_NUMBERS if key.numbers else _ASK_DIFFERENT)
-        react = rng.pick(_REACT_SURVEY if notes.survey else
-                         _REACT_NUMBERS if key is not None and key.numbers else _REACT_PLAIN)
-        release = ""
-        if notes.release:
-            release = rng.pick(_SOLO_RELEASE if solo else
-                               _RELEASE_CODE if notes.release == "code" else _RELEASE_DATA)
-        overhead = plan.lines_seconds([intro, "它想解决什么问题？", ask_result, react + release])
+        intro = self._intro(notes, index, total, previous, rng)
+        overhead = plan.lines_seconds([intro, "它想解决什么问题？", "效果怎么样？", "嗯，明白了。"])
         picks = _choose(notes, budget, overhead, plan)
-
-        if notes.survey:
-            ask_open = rng.pick(_ASK_SURVEY)
-        elif picks.problem:
-            ask_open = rng.pick(_ASK_PROBLEM)
-        elif name:
-            ask_open = rng.pick(_ASK_NAMED, name=name)
-        else:
-            ask_open = rng.pick(_ASK_PLAIN)
-        beats = [_Beat("p", intro, "intro"), _Beat("q", ask_open, "ask")]
-        if picks.problem:
-            beats.append(_Beat("p", "".join(picks.problem), "explain"))
-            if rng.chance(0.4):
-                beats.append(_Beat("q", rng.pick(_REPLY_PROBLEM), "reply"))
-            else:
-                bank = (_ASK_SURVEY_MORE if notes.survey else
-                        _ASK_METHOD_NAMED if name and rng.chance(0.5) else _ASK_METHOD)
-                beats.append(_Beat("q", rng.pick(bank, name=name or ""), "ask"))
-        method = picks.method
-        if len(method) > 1 and not picks.problem and rng.chance(0.5):
-            beats.append(_Beat("p", method[0], "explain"))
-            beats.append(_Beat("q", rng.pick(_REPLY_METHOD), "reply"))
-            method = method[1:]
-        if method:
-            beats.append(_Beat("p", "".join(method), "explain"))
-        after_method = len(beats)
-        if picks.result:
-            beats.append(_Beat("q", ask_result, "ask"))
-            beats.append(_Beat("p", "".join(picks.result), "explain"))
-        if picks.limitation:
-            beats.append(_Beat("q", rng.pick(_ASK_LIMIT), "ask"))
-            beats.append(_Beat("p", "".join(picks.limitation), "explain"))
+        ordered = sorted(((key, group, piece) for group, chosen in picks.groups.items()
+                          for key, piece in chosen.items()), key=lambda t: t[0])
+        ordered = _coherent(ordered, notes, intro)
+        beats = [_Beat("p", intro, "intro")]
+        if not ordered:
+            return beats
+        first = ordered[0][2]
+        opener = self._question(rng, first, ["survey"] if notes.survey else
+                                (["motivation", "gist"] if ordered[0][1] == "problem" else ["gist"]), notes)
+        head = display_title(paper.title_zh).split("：")[0]
+        beats.append(_Beat("q", opener or f"《{head}》这篇讲的是什么？", "ask"))
+        turn: list[str] = []
+        channels = 0
+        last_group = ordered[0][1]
+        for k, (_, group, piece) in enumerate(ordered):
+            if turn and (group != last_group or len(turn) >= 3):
+                kinds = {"method": ["method"], "result": ["how-much", "numbers", "result"],
+                         "limitation": ["limitation"], "problem": ["motivation"]}.get(group, [])
+                q = self._question(rng, piece, kinds, notes) if group != last_group else None
+                if q is None and channels == 0 and rng.chance(0.5):
+                    q = rng.pick(ph["back_channel"])
+                    channels += q is not None
+                if q is not None:
+                    beats.append(_Beat("p", "".join(turn), "explain"))
+                    beats.append(_Beat("q", q, "ask" if q.endswith("？") else "reply"))
+                    turn = []
+            if (not turn and group == "problem" and k == 0 and rng.chance(0.3)
+                    and back_reference(piece) is None):
+                piece = (rng.pick(ph["marker_problem"]) or "") + piece
+            turn.append(piece)
+            last_group = group
+        beats.append(_Beat("p", "".join(turn), "explain"))
         spent = plan.lines_seconds([b.text for b in beats])
-        concept = _concept("".join(picks.problem + picks.method), explained)
-        if concept is not None:
-            label, explanation = concept
-            ask = rng.pick(_SOLO_CONCEPT if solo else _ASK_CONCEPT, concept=label)
-            cost = plan.line_seconds(ask) + plan.line_seconds(explanation)
-            if spent + cost <= budget:
-                beats[after_method:after_method] = [_Beat("q", ask, "ask"),
-                                                    _Beat("p", explanation, "explain")]
-                explained.add(label)
-                spent += cost
-        if release or spent + plan.line_seconds(react) <= budget:
-            beats.append(_Beat("q", (react if spent + plan.line_seconds(react) <= budget else "") + release,
-                               "react"))
+        self._explain(notes, beats, plan, rng, solo, explained, budget - spent)
+        beats.append(self._reaction(notes, beats, rng, solo))
         return [b for b in beats if b.text]
+
+    def _explain(self, notes: PaperNotes, beats: list[_Beat], plan: LengthPlan, rng: Rng, solo: bool,
+                 explained: set[str], room: float) -> None:
+        """Explain one term the paper itself uses, right after the turn that says it."""
+        paper = notes.paper
+        own = f"{paper.title_zh} {paper.title_en} {paper.abstract_zh}"
+        for at, beat in enumerate(beats):
+            if beat.by != "p" or beat.kind != "explain":
+                continue
+            for concept in self.phrases.concepts:
+                if (concept.label in explained or not concept.occurs_in(own)
+                        or not concept.occurs_in(beat.text)):
+                    continue
+                ask = rng.pick(self.phrases["solo_concept" if solo else "ask_concept"], concept=concept.label)
+                marker = rng.pick(self.phrases["marker_explain"]) or ""
+                if ask is None:
+                    return
+                answer = marker + concept.explain
+                if plan.line_seconds(ask) + plan.line_seconds(answer) > room:
+                    return
+                beats[at + 1:at + 1] = [_Beat("q", ask, "ask"), _Beat("p", answer, "explain")]
+                explained.add(concept.label)
+                return
+
+    def _reaction(self, notes: PaperNotes, beats: list[_Beat], rng: Rng, solo: bool) -> _Beat:
+        """React to what the presenter last said, and say what the abstract says of a release."""
+        ph = self.phrases
+        last = next(b.text for b in reversed(beats) if b.by == "p")
+        restate = _ratio_phrase(last)
+        react = None
+        if restate:
+            react = rng.pick(ph[restate])
+        elif NEGATIVE.search(last) and _SHORTFALL.search(last):
+            react = rng.pick(ph["react_negative"])
+        elif _big_gain(last):
+            react = rng.pick(ph["react_improvement"])
+        elif notes.survey:
+            react = rng.pick(ph["react_survey"])
+        elif rng.chance(0.6):
+            react = rng.pick(ph["react_neutral"])
+        status = release_status(notes.paper.abstract_zh)
+        release = None
+        if status:
+            bank = {"code": "release_code", "resources": "release_resources", "future": "release_future",
+                    "page": "release_page"}[status]
+            release = rng.pick(ph[("solo_" if solo else "") + bank])
+        return _Beat("q", (react or "") + (release or ""), "react")
 
 
 def _solo_lines(beats: Sequence[_Beat], host: Host) -> list[Line]:

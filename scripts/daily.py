@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from podcast import pipeline
 from podcast.errors import PodcastError
-from podcast.hfapi import NoPapersError
+from podcast.hfapi import NoPapers
 
 log = logging.getLogger("daily")
 
@@ -42,24 +42,21 @@ def main(argv: list[str] | None = None) -> int:
                                   logging.StreamHandler(sys.stdout)])
     started = time.perf_counter()
     try:
-        project = pipeline.Project.open(args.root)
+        project = pipeline.Project.open(args.root, engine=args.engine, writer=args.writer)
         day = args.date or dt.datetime.now(ZoneInfo(project.settings.show.timezone)).date()
         if day.weekday() >= 5:
             log.info("%s is a weekend: Hugging Face publishes no daily list; nothing to do", day)
             return 0
-        log.info("building %s (writer %s, engine %s)", day, args.writer or project.settings.writer,
-                 args.engine or project.settings.engine)
-        try:
-            digest = pipeline.fetch(project, day, warn=log.warning)
-        except NoPapersError as exc:
-            log.info("%s", exc)
+        log.info("building %s (writer %s, engine %s)", day, project.writer, project.engine)
+        digest = pipeline.fetch(project, day, warn=log.warning)
+        if isinstance(digest, NoPapers):
+            log.info("%s", digest)
             return 0
         log.info("digest %s", digest)
-        result = pipeline.build(project, digest, args.engine, args.writer, strict=False, warn=log.warning)
-        m = result.speak.manifest
+        result = pipeline.build(project, digest, warn=log.warning)
+        e = result.episode
         log.info("episode %s: %.1f min, %d papers, %s LUFS; script by %s",
-                 result.speak.folder / m["audio"], m["duration"] / 60, m["papers"], m["loudness_lufs"],
-                 m["writer"])
+                 result.speak.folder / e.audio, e.duration / 60, e.papers, e.loudness_lufs, e.writer)
         log.info("feed %s; done in %.0f s", result.feed, time.perf_counter() - started)
         return 0
     except PodcastError as exc:

@@ -171,7 +171,7 @@ def paper_dialogue(data: dict) -> dict:
     lines = [{"speaker": "A", "text": f"接下来聊《{data['title']}》。"},
              {"speaker": "B", "text": "它想解决什么问题？"},
              {"speaker": "A", "text": first},
-             {"speaker": "B", "text": "那具体提升了多少？"},
+             {"speaker": "B", "text": "那效果怎么样？"},
              {"speaker": "A", "text": f"成绩达到了{figures[0]}。" if figures else "效果很稳定。"},
              {"speaker": "B", "text": "嗯，很有意思。"}]
     return {"paper_id": data["paper_id"], "lines": lines}

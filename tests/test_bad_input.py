@@ -66,6 +66,13 @@ DIGESTS: list[tuple[str, str | bytes, list[str]]] = [
     ("Latin-1", "# Hugging Face 2026-11-20 论文日报".encode() + "\ncafé\n".encode("latin-1"),
      ["not valid UTF-8 text"]),
     ("headings only", "# x 2026-11-20 论文日报\n### 1. 标题一\n### 2. 标题二\n", ["paper 1 has no '**摘要：**'"]),
+    # a failed download: the file ends inside the third of four papers (line 44 is its abstract)
+    ("cut off inside an abstract", GOOD[: GOOD.index("负载失衡") + 4],
+     [".md:44: the file ends inside paper 3", "摘要 stops mid-sentence", "3 of the 4 papers", "--allow-partial"]),
+    ("cut off inside the links", GOOD[: GOOD.index("https://huggingface.co/papers/2611.10003") + 20],
+     [".md:46: the file ends inside paper 3 (it has no link line", "--allow-partial"]),
+    ("cut off after a heading", GOOD[: GOOD.index("### 3.") + 12] + "\n",
+     [".md:38: the file ends inside paper 3", "paper 3 has no '**摘要：**' section"]),
 ]
 
 
@@ -103,6 +110,17 @@ CONFIGS = [
     ("unknown fallback", '[edge]\nfallback = ["pray"]\n', "edge.fallback: Value error, unknown fallback step 'pray'"),
     ("unknown response format", '[llm]\nresponse_format = "xml"\n', "llm.response_format: String should match"),
     ("edge endpoint not ws", '[edge]\nendpoint = "http://x"\n', "edge.endpoint: String should match pattern"),
+    ("unknown time zone", '[show]\ntimezone = "Mars/Olympus"\n', "show.timezone: Value error, unknown time zone"),
+    ("not an Apple category", '[show]\ncategory = "AI"\n', "show.category: Value error, 'AI' is not an Apple"),
+    ("subcategory of another category", '[show]\ncategory = "Science"\nsubcategory = "Tech News"\n',
+     "show.subcategory: Value error, 'Tech News' is not an Apple Podcasts subcategory of 'Science'"),
+    ("javascript website", '[show]\nwebsite = "javascript:alert(1)"\n',
+     "show.website: Value error, 'javascript:alert(1)' is not an http(s) URL"),
+    ("data website", '[show]\nwebsite = "data:text/html,<b>x</b>"\n', "show.website: Value error, 'data:"),
+    ("zero sample rate", '[audio]\nsample_rate = 0\n', "audio.sample_rate: Value error, 0 Hz cannot be encoded"),
+    ("odd sample rate", '[audio]\nsample_rate = 44000\n', "audio.sample_rate: Value error, 44000 Hz"),
+    ("empty title", '[show]\ntitle = ""\n', "show.title: String should have at least 1 character"),
+    ("blank title", '[show]\ntitle = "   "\n', "show.title: Value error, the show needs a title"),
 ]
 
 
@@ -138,6 +156,16 @@ SCRIPTS = [
     ("no hosts", _edit(lambda d: d.pop("hosts") and None), "hosts: Field required"),
     ("extra field", _edit(lambda d: d["segments"][0].update(mood="happy")), "segments.0.mood: Extra inputs"),
     ("not UTF-8", "date: 2026-11-20\ntitle: \xe9\n".encode("latin-1"), "not valid UTF-8"),
+    ("host name with a newline", _edit(lambda d: d["hosts"][0].update(name="林溪\n2")),
+     "hosts.0.name: host name '林溪\\n2' cannot contain a line break"),
+    ("host name with a tag end", _edit(lambda d: d["hosts"][1].update(name="周>舟")),
+     "hosts.1.name: host name '周>舟' cannot contain"),
+    ("javascript paper link", _edit(lambda d: d["segments"][1]["paper"].update(arxiv_url="javascript:alert(1)")),
+     "segments.1.paper.arxiv_url: 'javascript:alert(1)' is not an http(s) URL"),
+    ("data segment link", _edit(lambda d: d["segments"][1].update(url="data:text/html,x")),
+     "segments.1.url: 'data:text/html,x' is not an http(s) URL"),
+    ("only invisible characters", _edit(lambda d: d["segments"][0]["lines"][1].update(text="\x01\ufffe")),
+     "segments.0.lines.1.text: String should have at least 1 character"),
 ]
 
 

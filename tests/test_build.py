@@ -200,13 +200,13 @@ def test_bad_config_is_one_line(tmp_path: Path) -> None:
 
 def test_unknown_engine(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--engine", "nope"])
-    assert result.exit_code == 1 and "unknown speech engine 'nope'" in result.output
+    assert result.exit_code == 2 and "unknown speech engine 'nope'" in result.output
 
 
 @pytest.mark.parametrize("command", ["build", "write", "speak", "publish", "demo", "say", "report"])
 def test_help(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
-    assert result.exit_code == 0 and "--out" in result.output
+    assert result.exit_code == 0 and "--root" in result.output
 
 
 def test_planned_and_measured_minutes(built: Path) -> None:

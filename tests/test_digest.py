@@ -93,3 +93,50 @@ def test_every_real_newsletter_parses() -> None:
         assert all(p.abstract_zh and p.title_zh and p.title_en for p in d.papers), f
         if d.date.isoformat() >= "2025-01-13":
             assert sum(p.arxiv_id is not None for p in d.papers) >= len(d.papers) - 1, f
+
+
+CUT = SAMPLE.read_text("utf-8")[: SAMPLE.read_text("utf-8").index("负载失衡") + 4]
+
+
+def test_a_cut_off_digest_is_refused_unless_allowed(tmp_path: Path) -> None:
+    with pytest.raises(DigestError, match=r"^<digest>:44: the file ends inside paper 3"):
+        parse_digest(CUT)
+    digest = parse_digest(CUT, allow_partial=True)
+    assert [p.rank for p in digest.papers] == [1, 2]
+    assert any(":44: the file ends inside paper 3" in w and "left out" in w for w in digest.warnings)
+    assert digest.notes == ("paper 3 was left out: the digest ends inside it",)
+    path = tmp_path / "2026-11-20_daily_paper.md"
+    path.write_text(CUT, "utf-8")
+    result = CliRunner().invoke(main, ["write", str(path), "--out", str(tmp_path), "--allow-partial"])
+    assert result.exit_code == 0, result.output
+    assert "the file ends inside paper 3" in result.output
+    script = (tmp_path / "scripts" / "2026-11-20.yaml").read_text("utf-8")
+    assert "paper 3 was left out" in script and "沉睡的专家" not in script
+
+
+def test_a_complete_last_paper_is_not_cut_off() -> None:
+    text = SAMPLE.read_text("utf-8")
+    ended = text[: text.index("### 3.")]  # ends after paper 2's closing rule: only a count warning
+    digest = parse_digest(ended)
+    assert len(digest.papers) == 2 and not digest.notes
+
+
+def test_xml_illegal_characters_are_removed() -> None:
+    bad = "\x00\x01\x0b\x1f\ufffe\uffff\ud800\udfff"
+    text = SAMPLE.read_text("utf-8").replace("TinyProver：小模型", f"Tiny{bad}Prover：小模型", 1)
+    text = text.replace("Lean", f"Le{bad}an", 2)
+    digest = parse_digest(text)
+    paper = digest.papers[0]
+    assert paper.title_zh.startswith("TinyProver：小模型")
+    for value in (paper.title_zh, paper.title_en, paper.abstract_zh):
+        assert not any(c in value for c in bad)
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<script>", "JAVASCRIPT:x",
+                                 "//evil.example/x", "ftp://x/y"])
+def test_only_http_links_reach_a_paper(url: str) -> None:
+    text = SAMPLE.read_text("utf-8").replace("https://arxiv.org/abs/2611.10001", url, 1)
+    digest = parse_digest(text)
+    paper = digest.papers[0]
+    assert paper.arxiv_url is None and paper.hf_url == "https://huggingface.co/papers/2611.10001"
+    assert any("paper 1: link" in w and "not an http(s) URL" in w for w in digest.warnings)

@@ -21,7 +21,7 @@ from podcast.errors import PodcastError
 from podcast.hfapi import Fetcher, FetchError, NoPapersError, parse_daily_papers, read_api_file
 
 from .conftest import SHARED
-from .fakes import FakeChat, FakeHF, api_paper, serve
+from .fakes import FakeChat, FakeHF, api_paper, data_of, serve
 
 DAY = "2026-11-19"  # a Thursday
 SUMMARIES = [
@@ -237,6 +237,39 @@ def test_invented_number_is_caught_and_recorded(servers) -> None:
                for r in chat.requests)
 
 
+@pytest.mark.parametrize("stubborn", [False, True], ids=["repaired", "dropped"])
+def test_unsupported_release_claim_is_asked_again_then_dropped(servers, stubborn: bool) -> None:
+    """The linter's findings go back to the model as a repair round; a line still false is dropped."""
+    _, chat, root = servers
+    digest = fetched(root)
+    plain = chat.answer
+
+    def claim(messages: list[dict]) -> dict:
+        answer = plain(messages)
+        asked_again = any("没有通过校验" in m["content"] for m in messages if m["role"] == "user")
+        if isinstance(data_of(messages), dict) and "abstract" in data_of(messages) and (
+                stubborn or not asked_again):
+            answer["lines"].insert(5, {"speaker": "A", "text": "代码也已经开源了。"})
+        return answer
+
+    chat.answer = claim  # type: ignore[method-assign]
+    before = len(chat.requests)
+    result = run("write", str(digest), "--writer", "llm", "--out", str(root))
+    assert result.exit_code == 0, result.output
+    script = script_of(root)
+    assert "开源" not in all_text(script)
+    assert script["writer"] == "llm"
+    repairs = [r for r in chat.requests[before:] if "release:" in r["messages"][-1]["content"]]
+    assert repairs and all("代码已开源" in r["messages"][-1]["content"] for r in repairs)
+    dropped = [n for n in script.get("notes", []) if "dropped a line (release" in n]
+    if stubborn:
+        assert len(repairs) == 3 * 2  # three papers, two repair rounds each
+        assert len(dropped) == 3 and all("代码也已经开源了" in n for n in dropped)
+    else:
+        assert len(repairs) == 3 and len(chat.requests) - before == 5 + 3
+        assert dropped == [] and script.get("notes", []) == []
+
+
 def test_instructions_inside_an_abstract_change_nothing(servers) -> None:
     _, chat, root = servers
     digest = fetched(root)
@@ -351,4 +384,4 @@ def test_daily_script_builds_a_weekday_and_skips_empty_days(servers, monkeypatch
     empty = daily(root, "--date", "2026-11-18")
     assert empty.returncode == 0 and "no papers are listed for 2026-11-18" in empty.stdout
     broken = daily(root, "--date", DAY, "--writer", "nope")
-    assert broken.returncode == 1 and "unknown writer 'nope'" in (root / "daily.log").read_text("utf-8")
+    assert broken.returncode == 2 and "unknown writer 'nope'" in (root / "daily.log").read_text("utf-8")

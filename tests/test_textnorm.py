@@ -180,6 +180,27 @@ def test_hazards(text: str, spoken: str) -> None:
     assert not re.search(r"[<>\\{}$:/*`“”「」]", to_speech(text))
 
 
+@pytest.mark.parametrize(("text", "spoken"), [
+    ("当 n<k 时，误差>0.1", "当n小于k时，误差大于零点一"),
+    ("x ≤ 5 且 y≥3", "x小于等于五且y大于等于三"),
+    ("若 a<=b 或 c >= 2", "若a小于等于b或c大于等于二"),
+    ("<b>粗</b>体和<span class=\"x\">字</span>", "粗体和字"),
+    ("<tool_call>调用</tool_call><|im_end|>", "调用"),
+    ("> 引用的一句", "引用的一句"),
+])
+def test_only_real_tags_are_dropped_and_comparisons_are_spoken(text: str, spoken: str) -> None:
+    assert to_speech(text, SpeechProfile(latin=True)) == spoken
+
+
+@pytest.mark.parametrize("digits", ["12345678901234567", "9" * 40, "1" * 5000, "1,234,567,890,123,456,789"])
+def test_long_digit_runs_are_read_digit_by_digit(digits: str) -> None:
+    spoken = to_speech(f"编号{digits}。")
+    plain = digits.replace(",", "")
+    assert spoken == "编号" + "".join("零一二三四五六七八九"[int(c)] for c in plain) + "。"
+    assert int_to_chinese(10**16) == "一" + "零" * 16
+    assert to_speech("9" * 400 + "k参数")  # no float overflow either
+
+
 def test_split_sentences_caps_length() -> None:
     text = "，".join(["这是一个相当长的从句"] * 12) + "。短句。"
     chunks = split_sentences(text, max_chars=40)

@@ -1,4 +1,4 @@
-"""Speech engines behind one small interface, a registry keyed by name, and a clip cache.
+"""Speech engines behind one small interface, found through the plug-in registry, and a clip cache.
 
 An engine turns one line of display text into a ``Clip``. Engines declare what
 they can do (network, word timings) as attributes so callers never branch on a
@@ -8,14 +8,41 @@ text, so a re-run, or a run after a one-line edit, only synthesizes what changed
 It also bounds concurrency per engine, checks every fresh clip (empty, too
 short, silent, clipped), and takes each failing line down a fallback chain,
 or the whole script to another engine when the first one is unavailable.
+
+The engine plug-in contract
+---------------------------
+An engine is a class with these class attributes and methods (see ``Engine``)::
+
+    name: str                 registry key, the [NAME] table of podcast.toml and
+                              the [engines.NAME.HOST] tables of a voice preset
+    revision: str             change it whenever the audio for a text would change
+    needs_network: bool       capability: talks to a service
+    word_timings: bool        capability: sentences are timed by the engine itself
+    pace: Pace                how fast it speaks, for length planning
+    settings_model            optional: a pydantic model (subclass ``EngineSettings``)
+                              for its podcast.toml table; validated by the config loader
+    voice_model               optional: a pydantic model of one host's voice table
+    __init__(lexicon, settings)   settings is an instance of settings_model (or None)
+    concurrency: int          lines spoken at once (class or instance attribute)
+    speech_text(text) -> str  the normalised text it is fed for display text
+    synthesize(text, voice: dict) -> Clip   speak normalised text with one host's voice
+    list_voices(show_all) -> list[str]      optional: lines describing its voices
+
+Adding an engine is one module, one entry point in pyproject.toml and its voice
+presets in ``voices/*.toml``::
+
+    [project.entry-points."podcast.engines"]
+    kokoro = "podcast.speech.kokoro:KokoroEngine"
+
+or, in-process, ``podcast.plugins.register_engine(KokoroEngine)``. Failures are
+``EngineError`` (this line; a fallback may take it) or ``EngineUnavailable``
+(the whole engine; the run switches to the fallback engine).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -25,35 +52,36 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
-from platformdirs import user_cache_dir
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from .. import faults
-from ..errors import EngineError, PodcastError
+from .. import faults, plugins
+from ..errors import ConfigError, EngineError, EngineUnavailable
 from ..length import OFFLINE_PACE, Pace
+from ..models import Clip, Sentence
+from ..store import atomic_write_bytes, cache_root
 from ..textnorm import Lexicon
 
-
-@dataclass(frozen=True)
-class Sentence:
-    """A span of a clip: the spoken text and where it sits in the clip, in seconds."""
-
-    text: str
-    start: float
-    end: float
+__all__ = ["Clip", "EngineError", "EngineUnavailable", "Sentence", "atomic_write_bytes", "cache_root",
+           "register_engine"]
 
 
-@dataclass(frozen=True)
-class Clip:
-    """Mono float32 audio for one line, plus sentence timings inside it."""
+class EngineSettings(BaseModel):
+    """Base of an engine's podcast.toml table. ``fallback`` is the chain a failing line takes:
+    "voice" (the host's ``fallback_voice`` of the same engine), then an engine's name."""
 
-    samples: np.ndarray
-    sample_rate: int
-    sentences: tuple[Sentence, ...] = ()
-    retries: int = 0  # attempts the engine needed beyond the first (not cached)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    @property
-    def duration(self) -> float:
-        return len(self.samples) / self.sample_rate
+    fallback: list[str] = []
+
+    @field_validator("fallback")
+    @classmethod
+    def _known_steps(cls, value: list[str]) -> list[str]:
+        known = plugins.engines.names()
+        unknown = [v for v in value if v != "voice" and v not in known]
+        if unknown:
+            raise ValueError(f"unknown fallback step {unknown[0]!r} (use 'voice' and/or an engine: "
+                             f"{', '.join(known)})")
+        return value
 
 
 class Engine(Protocol):
@@ -75,79 +103,47 @@ class Engine(Protocol):
 
 
 EngineFactory = Callable[..., Engine]  # (lexicon, settings) -> Engine
-ENGINES: dict[str, EngineFactory] = {}
 
 
-def register_engine(factory: EngineFactory) -> EngineFactory:
-    ENGINES[factory.name] = factory  # type: ignore[attr-defined]
-    return factory
+def register_engine(factory: Any) -> Any:
+    """In-process registration (``podcast.plugins.register_engine``), kept for engine modules."""
+    return plugins.register_engine(factory)
 
 
-def _load_builtin_engines() -> None:
-    from . import edge, kokoro, offline  # noqa: F401  (register the built-in engines)
+def engine_class(name: str) -> Any:
+    """The registered engine ``name``; ``UnknownPlugin`` (exit 2) lists the known ones."""
+    return plugins.engines.get(name)
 
 
 def engine_pace(name: str) -> Pace:
     """An engine's speaking pace without constructing it (the writer plans with it)."""
-    _load_builtin_engines()
-    factory = ENGINES.get(name)
-    return getattr(factory, "pace", OFFLINE_PACE)
+    return getattr(engine_class(name), "pace", OFFLINE_PACE)
+
+
+def settings_for(name: str, settings: Any) -> Any:
+    """Engine ``name``'s own settings from the project's ``Settings`` (or as given, or None)."""
+    section = getattr(settings, "engine_settings", None)
+    return section(name) if callable(section) else settings
 
 
 def get_engine(name: str, lexicon: Lexicon | None = None, settings: Any = None) -> Engine:
     """Construct engine ``name``; ``lexicon`` overrides the built-in pronunciation lexicon and
-    ``settings`` (the project's ``Settings``) carries engine sections such as ``[edge]``."""
-    _load_builtin_engines()
-    try:
-        factory = ENGINES[name]
-    except KeyError:
-        raise PodcastError(
-            f"unknown speech engine {name!r}; available: {', '.join(sorted(ENGINES))}"
-        ) from None
-    return factory(lexicon, settings)
+    ``settings`` is the project's ``Settings`` (its ``[name]`` table goes to the engine)."""
+    engine: Engine = engine_class(name)(lexicon, settings_for(name, settings))
+    return engine
 
 
-def cache_root() -> Path:
-    """Where clips and prepared models live; ``PODCAST_CACHE_DIR`` overrides it."""
-    env = os.environ.get("PODCAST_CACHE_DIR")
-    return Path(env) if env else Path(user_cache_dir("podcast", appauthor=False))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and ``os.replace``: never a half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; published files must be readable
-        faults.reached(f"replace:{path.name}")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def cached_artifact(kind: str, key: object, make: Callable[[], bytes]) -> bytes:
-    """Bytes made from ``key`` (JSON-able), computed once and kept in the cache folder.
-
-    Used for what is slow to remake and fully determined by its inputs: the
-    MP3 of identical PCM, the day's pictures, the generated cover.
-    """
-    digest = hashlib.sha256(json.dumps([kind, key], sort_keys=True, ensure_ascii=False,
-                                       default=str).encode()).hexdigest()
-    path = cache_root() / "artifacts" / kind / digest
-    try:
-        return path.read_bytes()
-    except OSError:
-        pass
-    data = make()
-    atomic_write_bytes(path, data)
-    return data
+def check_voice(engine: Any, voice: dict[str, Any], where: Path | str) -> dict[str, Any]:
+    """A host's voice table, validated by the engine's ``voice_model`` when it has one."""
+    model = getattr(engine, "voice_model", None)
+    if model is not None:
+        try:
+            model.model_validate(voice)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field_name = ".".join(str(p) for p in err["loc"]) or "(table)"
+            raise ConfigError(where, f"engines.{engine.name}: {field_name}: {err['msg']}") from exc
+    return voice
 
 
 class ClipCache:
@@ -188,11 +184,6 @@ class ClipCache:
 
 SILENT_LINE_RATE = 24000
 SILENCE = "silence"  # the record of a line with nothing to say (only punctuation)
-
-
-class EngineUnavailable(EngineError):
-    """The engine cannot work at all right now (offline, blocked, refused): retrying line by
-    line is pointless, so the whole run switches engines instead."""
 
 
 @dataclass(frozen=True)

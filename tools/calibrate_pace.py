@@ -1,6 +1,6 @@
 """Fit an engine's speaking pace (seconds per kind of display character) on real audio.
 
-    uv run python scripts/calibrate_pace.py [DIGEST] [--engine offline]
+    uv run python tools/calibrate_pace.py [DIGEST] [--engine offline]
 
 Writes the digest's script, speaks every line through the clip cache, and fits
 ``podcast.length.Pace`` by least squares. Prints the coefficients to paste into
@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--engine", default="offline")
     args = parser.parse_args()
     root = HERE.parent
-    engine = get_engine(args.engine, load_lexicon(root), None)
+    engine = get_engine(args.engine, load_lexicon(root))
     preset = load_voices(root, "default")
     script = get_writer("template").write(read_digest(args.digest), preset.hosts, "AI论文早班车")
     lines = [LineRequest(ln.speaker, ln.text) for seg in script.segments for ln in seg.lines]

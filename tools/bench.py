@@ -1,6 +1,6 @@
 """Benchmark offline builds: wall time by stage, synthesis RTF, peak RSS, cache rebuilds, feed publishing.
 
-    uv run python scripts/bench.py [--runs 3] [--quick]
+    uv run python tools/bench.py [--runs 3] [--quick]
 
 Cases, each run in a fresh process with an empty clip cache (cold), then
 rebuilt from the cache (warm):
@@ -62,14 +62,14 @@ def worker(digest: Path, root: Path) -> dict:
     result = build(Project.open(root), digest)
     wall = time.perf_counter() - started
     stats = result.speak.stats
-    m = result.speak.manifest
+    e = result.episode
     steps = result.speak.timings
     return {
-        "wall_s": wall, "audio_min": m["duration"] / 60, "synth_s": stats.synth_seconds,
+        "wall_s": wall, "audio_min": e.duration / 60, "synth_s": stats.synth_seconds,
         "synthesized": stats.synthesized, "cached": stats.cached,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "steps": steps, "post_s": steps.get("assemble", 0) + steps.get("master", 0) + steps.get("encode", 0),
-        "lufs": m["loudness_lufs"], "tp": m["true_peak_dbtp"],
+        "lufs": e.loudness_lufs, "tp": e.true_peak_dbtp,
     }
 
 

@@ -1,29 +1,17 @@
-"""The episode folder: MP3, transcripts, chapters, show notes and the manifest.
+"""Transcripts (WebVTT, SRT), chapters JSON and the timing of display sentences.
 
-Everything is staged in a hidden sibling folder and swapped in with renames, so
-a crash never leaves a half-written episode where the feed would find it.
+Pure functions from timed cues and chapters to text: the packaging stage writes them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-import json
-import os
 import re
-import shutil
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from ..models import ChapterMark, Cue, Script
 
-from .errors import PublishError
-from .models import ChapterMark, Cue, Script
-
-MANIFEST = "episode.json"
 SRT_LINE = 32
 SRT_LINES = 2
 
@@ -145,14 +133,6 @@ def chapters_json(chapters: Sequence[ChapterMark]) -> dict[str, Any]:
     return {"version": "1.2.0", "chapters": items}
 
 
-_env = Environment(loader=PackageLoader("podcast", "templates"),
-                   autoescape=select_autoescape(["html", "j2"]), keep_trailing_newline=True)
-
-
-def render(template: str, **values: Any) -> str:
-    return _env.get_template(template).render(**values)
-
-
 def chapter_rows(chapters: Sequence[ChapterMark]) -> list[dict[str, Any]]:
     return [{"stamp": short_stamp(c.start), "title": c.title, "url": c.url} for c in chapters]
 
@@ -165,80 +145,3 @@ def description(script: Script) -> str:
     topics = "、".join(script.topics)
     lead = f"热门领域：{topics}。" if topics else ""
     return f"{lead}本期聊到：{titles}{more}。"
-
-
-# ------------------------------------------------------------------ manifest
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What ``episode.json`` holds; the feed is built from these alone."""
-
-    data: dict[str, Any]
-
-    @property
-    def date(self) -> dt.date:
-        return dt.date.fromisoformat(self.data["date"])
-
-    @classmethod
-    def read(cls, path: Path) -> Manifest:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise PublishError(f"{path}: cannot read episode manifest: {exc}") from exc
-        for key in ("date", "title", "audio", "bytes", "duration", "guid"):
-            if key not in data:
-                raise PublishError(f"{path}: episode manifest lacks {key!r}")
-        return cls(data)
-
-
-def episode_guid(show_slug: str, date: dt.date) -> str:
-    """Stable forever: derived from the show's slug and the date, never from a URL."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:{show_slug}:episode:{date.isoformat()}"))
-
-
-def audio_name(show_slug: str, date: dt.date) -> str:
-    return f"{show_slug}-{date.isoformat()}.mp3"
-
-
-# ------------------------------------------------------------------ publishing
-
-
-def staging_dir(episodes: Path, date: dt.date) -> Path:
-    """A fresh hidden folder next to the final one (same filesystem, so rename is atomic)."""
-    episodes.mkdir(parents=True, exist_ok=True)
-    path = episodes / f".staging-{date.isoformat()}-{os.getpid()}"
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir()
-    return path
-
-
-def recover(episodes: Path, date: dt.date) -> None:
-    """Undo a swap that a crash interrupted: put the previous episode back."""
-    final = episodes / date.isoformat()
-    for old in sorted(episodes.glob(f".previous-{date.isoformat()}-*")):
-        if not final.exists():
-            old.rename(final)
-        else:
-            shutil.rmtree(old, ignore_errors=True)
-    for stale in episodes.glob(f".staging-{date.isoformat()}-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def swap_in(staging: Path, final: Path) -> None:
-    """Replace ``final`` with ``staging``; the old folder is removed only afterwards."""
-    previous = final.parent / f".previous-{final.name}-{os.getpid()}"
-    if final.exists():
-        final.rename(previous)
-    staging.rename(final)
-    if previous.exists():
-        shutil.rmtree(previous, ignore_errors=True)
-
-
-def write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8", newline="\n")
-
-
-def write_json(path: Path, data: Any) -> None:
-    write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")

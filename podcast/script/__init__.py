@@ -1,0 +1,1 @@
+"""The script stage's checks: text predicates (``checks``) and the linter (``lint``)."""

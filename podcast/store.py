@@ -1,0 +1,108 @@
+"""Where bytes go to disk: atomic writes, the artifact cache, and staged folders swapped in.
+
+Every published file is written through here so a crash never leaves half a
+file, and an episode folder is assembled in a hidden sibling and renamed into
+place so a reader never sees half an episode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import faults
+
+
+def cache_root() -> Path:
+    """Where clips and prepared models live; ``PODCAST_CACHE_DIR`` overrides it."""
+    env = os.environ.get("PODCAST_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("podcast", appauthor=False))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder and ``os.replace``: never a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; published files must be readable
+        faults.reached(f"replace:{path.name}")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cached_artifact(kind: str, key: object, make: Callable[[], bytes]) -> bytes:
+    """Bytes made from ``key`` (JSON-able), computed once and kept in the cache folder.
+
+    Used for what is slow to remake and fully determined by its inputs: the
+    MP3 of identical PCM, the day's pictures, the generated cover.
+    """
+    digest = hashlib.sha256(json.dumps([kind, key], sort_keys=True, ensure_ascii=False,
+                                       default=str).encode()).hexdigest()
+    path = cache_root() / "artifacts" / kind / digest
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    data = make()
+    atomic_write_bytes(path, data)
+    return data
+
+
+def write_text(path: Path, text: str) -> None:
+    """A file inside a staging folder (the folder, not the file, is swapped in atomically)."""
+    path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def staging_dir(episodes: Path, date: dt.date) -> Path:
+    """A fresh hidden folder next to the final one (same filesystem, so rename is atomic)."""
+    episodes.mkdir(parents=True, exist_ok=True)
+    path = episodes / f".staging-{date.isoformat()}-{os.getpid()}"
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir()
+    return path
+
+
+def recover(episodes: Path, date: dt.date) -> None:
+    """Undo a swap that a crash interrupted: put the previous episode back."""
+    final = episodes / date.isoformat()
+    for old in sorted(episodes.glob(f".previous-{date.isoformat()}-*")):
+        if not final.exists():
+            old.rename(final)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in episodes.glob(f".staging-{date.isoformat()}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def swap_in(staging: Path, final: Path) -> None:
+    """Replace ``final`` with ``staging``; the old folder is removed only afterwards."""
+    previous = final.parent / f".previous-{final.name}-{os.getpid()}"
+    if final.exists():
+        final.rename(previous)
+    staging.rename(final)
+    if previous.exists():
+        shutil.rmtree(previous, ignore_errors=True)
