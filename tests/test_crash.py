@@ -14,14 +14,15 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from .conftest import DATA, private_cache
+from .conftest import DATA, FAST, private_cache
 
 CLI = [sys.executable, "-m", "podcast.cli"]
 SECOND = DATA / "2026-03-02_daily_paper.md"
 
 
 def run(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args, "--out", str(root)], capture_output=True, text=True, timeout=600,
+    """The CLI in a subprocess, speaking with the fast engine."""
+    return subprocess.run([*CLI, *args, *FAST, "--out", str(root)], capture_output=True, text=True, timeout=600,
                           env={**os.environ, **(env or {})})
 
 
@@ -73,9 +74,9 @@ def test_a_killed_build_loses_nothing_and_resumes(built_copy: Path, point: str, 
 
 def test_concurrent_runs_of_one_day_wait_and_other_days_run_alongside(built_copy: Path, tmp_path: Path) -> None:
     slow = {"PODCAST_KILL_AT": ""}
-    same = [subprocess.Popen([*CLI, "speak", "2026-11-20", "--out", str(built_copy)], stdout=subprocess.PIPE,
+    same = [subprocess.Popen([*CLI, "speak", "2026-11-20", *FAST, "--out", str(built_copy)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env={**os.environ, **slow}) for _ in range(2)]
-    other = subprocess.Popen([*CLI, "build", str(SECOND), "--out", str(built_copy)], stdout=subprocess.PIPE,
+    other = subprocess.Popen([*CLI, "build", str(SECOND), *FAST, "--out", str(built_copy)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     outputs = [p.communicate(timeout=600) for p in [*same, other]]
     assert all(p.returncode == 0 for p in [*same, other]), outputs

