@@ -248,25 +248,51 @@ _OPENER = re.compile(r"即使|虽然|尽管|如果|倘若|只要|只有|不仅|�
                      r"(?:时|的情况下|之后|以后|之前)$")
 
 
+# "我们展示了X的证据，这些模型表现出Y，并探索了Z": the clause after the comma describes the object
+# (这些模型), and the later "，并…" goes back to the first subject. Cut there and 这些模型 becomes
+# the subject of 探索了, which says the models did what the authors did; so the cut is made before
+# "并" instead, and the first subject is said again ("作者还探索了Z"), or the sentence stays whole.
+_DESCRIBES_OBJECT = re.compile(r"^(?:这些|这种|这类|这个|该|其)")
+_SHARED_PREDICATE = re.compile(r"[，；](?:并且?|同时|而且|进而)(?!非|不)")
+_EXPLAINS = re.compile(r"^(?:它|他们|作者)")  # "X的效率：它…" is two sentences; "包括：A、B" is not
+_SUBJECT = re.compile(r"^(?:我们|作者|本文|本研究|这项研究|这篇论文)")
+
+
+def _resubject(body: str, cut: int) -> tuple[str, str] | None:
+    """Head and tail for a cut whose tail would steal the head's predicate, or None if unsafe."""
+    tail = body[cut + 1 :]
+    shared = _SHARED_PREDICATE.search(tail)
+    subject = _SUBJECT.match(body)
+    if not (_DESCRIBES_OBJECT.match(tail) and shared):
+        return body[:cut], tail
+    if subject is None:
+        return None
+    at = cut + 1 + shared.start()
+    return body[:at], subject.group(0) + "还" + body[at + 1 + len(shared.group(0)) - 1 :]
+
+
 def split_long(sentence: str, limit: int = 60) -> list[str]:
     """Split a sentence over ``limit`` characters at clause boundaries into sentences.
 
-    Semicolons are preferred, then the comma nearest the middle whose next
-    clause can stand on its own; a sentence with no such comma stays whole.
+    Semicolons are preferred, then a colon before a sentence of its own, then the comma
+    nearest the middle whose next clause can stand on its own; a sentence with no such
+    comma stays whole.
     """
     body = sentence.rstrip("。")
     if len(body) <= limit:
         return [sentence]
-    for mark in "；，":
+    for mark in "；：，":
         cuts = [m.start() for m in re.finditer(mark, body)
                 if 8 <= m.start() <= len(body) - 8 and not _DEPENDENT.match(body[m.start() + 1 :])
-                and not _OPENER.search(re.split("[，；]", body[: m.start()])[-1])]
+                and (mark != "：" or _EXPLAINS.match(body[m.start() + 1 :]))
+                and not _OPENER.search(re.split("[，；]", body[: m.start()])[-1])
+                and _resubject(body, m.start()) is not None]
         if cuts:
             break
     else:
         return [sentence]
     cut = min(cuts, key=lambda c: abs(c - len(body) / 2))
-    head, tail = body[:cut], body[cut + 1 :]
+    head, tail = _resubject(body, cut) or (body[:cut], body[cut + 1 :])
     return split_long(head + "。", limit) + split_long(tail + "。", limit)
 
 

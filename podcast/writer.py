@@ -38,13 +38,16 @@ from .phrases import Phrases, load_phrases
 from .script.checks import (
     COMPARE,
     NEGATIVE,
+    RISE,
     back_reference,
     cut_off,
+    figure_ratios,
     fits,
     formula,
     fragment,
     has_antecedent,
     question_type,
+    ratio_fits,
     theme_floor,
 )
 
@@ -275,10 +278,8 @@ _ENUMERATED = re.compile(r"[（(]\s*(?:\d{1,2}|[ivx]{1,4}|[a-h])\s*[)）]")
 _SOFT_REF = re.compile(r"^(?:此外|另外|同时|而且|并且|为此|因此|所以|于是|然而|但是|不过|基于此|对此|"
                        r"由此)[，,]?")
 _ALSO = re.compile(r"^((?:作者|他们|它))(?:还|也)")
-_RISE = re.compile(r"从\s*(\d+(?:\.\d+)?)\s*%?\s*(?:提高|提升|增加|上升)到\s*(\d+(?:\.\d+)?)\s*%?")
 _OWN_THING = re.compile(r"^(?:该|此)(方法|框架|模型|系统|流程|管道|方案|算法|架构|技术)")
 _SHORTFALL = re.compile(r"仍|尚未|依然|远低于|远不及|落后|差距|不如")
-_DROP = re.compile(r"(?:降低|减少|缩减|下降)了\s*(\d+(?:\.\d+)?)\s*%")
 
 
 def _pieces(clause: Clause) -> list[str]:
@@ -351,16 +352,12 @@ def _coherent(ordered: list[tuple[tuple[int, int], str, str]], notes: PaperNotes
 
 
 def _ratio_phrase(text: str) -> str | None:
-    """Which plain-words restatement a figure allows exactly: double, triple or half."""
-    for m in _RISE.finditer(text):
-        a, b = float(m.group(1)), float(m.group(2))
-        if a > 0 and 1.9 <= b / a <= 2.1:
-            return "restate_double"
-        if a > 0 and 2.85 <= b / a <= 3.15:
-            return "restate_triple"
-    for m in _DROP.finditer(text):
-        if 47 <= float(m.group(1)) <= 53:
-            return "restate_half"
+    """Which plain-words restatement the figures allow exactly (double, triple or half): only
+    when every figure of the line gives the same ratio, so the listener knows what it is about."""
+    ratios = figure_ratios(text)
+    for bank, ratio in (("restate_double", 2.0), ("restate_triple", 3.0), ("restate_half", 0.5)):
+        if ratio_fits(ratio, ratios):
+            return bank
     return None
 
 
@@ -368,7 +365,7 @@ def _big_gain(text: str) -> bool:
     """An improvement worth a reaction: a rise of five points or a fifth, or a multiple."""
     if NEGATIVE.search(text) or not COMPARE.search(text):
         return False
-    for m in _RISE.finditer(text):
+    for m in RISE.finditer(text):
         a, b = float(m.group(1)), float(m.group(2))
         if b - a >= 5 or (a > 0 and b / a >= 1.2):
             return True
@@ -567,13 +564,16 @@ class TemplateWriter:
         opener = self._question(rng, first, ["survey"] if notes.survey else
                                 (["motivation", "gist"] if ordered[0][1] == "problem" else ["gist"]), notes)
         head = display_title(paper.title_zh).split("：")[0]
-        beats.append(_Beat("q", opener or f"《{head}》这篇讲的是什么？", "ask"))
+        # with no fitting question, ask for what the first sentence gives: the paper, or its background
+        fallback = f"《{head}》这篇讲的是什么？" if fits("gist", first) else f"《{head}》这篇的背景是什么？"
+        beats.append(_Beat("q", opener or fallback, "ask"))
         turn: list[str] = []
         channels = 0
         last_group = ordered[0][1]
         for k, (_, group, piece) in enumerate(ordered):
             if turn and (group != last_group or len(turn) >= 3):
-                kinds = {"method": ["method"], "result": ["how-much", "numbers", "result"],
+                kinds = {"method": [] if notes.survey else ["method"],  # a survey reviews, it does not build
+                         "result": ["how-much", "numbers", "result"],
                          "limitation": ["limitation"], "problem": ["motivation"]}.get(group, [])
                 q = self._question(rng, piece, kinds, notes) if group != last_group else None
                 if q is None and channels == 0 and rng.chance(0.5):

@@ -24,11 +24,14 @@ from .checks import (
     NEGATIVE,
     back_reference,
     cut_off,
+    figure_ratios,
     fits,
     formula,
     fragment,
     has_antecedent,
     question_type,
+    ratio_fits,
+    restated_ratio,
     sentences_of,
     theme_floor,
     untitled,
@@ -302,6 +305,21 @@ def _analogy(ctx: _Ctx) -> Iterator[Finding]:
                 if not concept.occurs_in(source):
                     yield Finding("analogy", seg.id, i, f"explains {concept.label}, which this paper only "
                                                         "mentions inside a longer term (or not at all)")
+
+
+@rule("restate")
+def _restate(ctx: _Ctx) -> Iterator[Finding]:
+    """翻了一倍, 提高了一半 … only when every figure of the line before gives that ratio."""
+    for seg in ctx.script.segments:
+        for i in range(1, len(seg.lines)):
+            claimed = restated_ratio(seg.lines[i].text)
+            if claimed is None:
+                continue
+            ratios = figure_ratios(seg.lines[i - 1].text)
+            if not ratio_fits(claimed, ratios):
+                given = ", ".join(f"{r:.2f}" for r in ratios) or "no ratio"
+                yield Finding("restate", seg.id, i, f"restates a ratio of {claimed:g}, the line before "
+                              f"gives {given}")
 
 
 @rule("day-facts")
