@@ -351,6 +351,14 @@ def _coherent(ordered: list[tuple[tuple[int, int], str, str]], notes: PaperNotes
     return out
 
 
+def _up_to_figure(piece: str) -> str:
+    """The clauses of ``piece`` up to its first figure: a recap names the result, not all of it."""
+    clauses = piece.rstrip("。").split("，")
+    end = next((i for i, c in enumerate(clauses) if count_numbers(c) and COMPARE.search(c)),
+               next((i for i, c in enumerate(clauses) if count_numbers(c)), len(clauses) - 1))
+    return "，".join(clauses[: end + 1]) + "。"
+
+
 def _ratio_phrase(text: str) -> str | None:
     """Which plain-words restatement the figures allow exactly (double, triple or half): only
     when every figure of the line gives the same ratio, so the listener knows what it is about."""
@@ -463,12 +471,13 @@ class TemplateWriter:
         key = top.key_result
         pieces = [p for p in (_pieces(key) if key is not None else [])
                   if count_numbers(p) and back_reference(p) is None]
-        fact = f"{title}的结果，{pieces[0]}" if pieces else f"{title}。"
+        fact = f"{title}的结果，{_up_to_figure(pieces[0])}" if pieces else f"{title}。"
         takeaway = f"如果只记住一件事，我会选{fact}"
         themes = _themes(digest.papers)
         if themes and themes[0][1] >= theme_floor(n):
             theme, k = themes[0]
-            takeaway = f"今天的主线很清楚，{k}篇论文都和{theme}有关。{takeaway}"
+            takeaway = (f"今天的主线很清楚，{k}篇论文都和{theme}有关。" if 2 * k >= n
+                        else f"今天有{k}篇论文都和{theme}有关，是最集中的方向。") + takeaway
         bye = rng.pick(self.phrases["close_bye"]) or self.phrases["close_bye"][0]
         done = f"好了，今天的{n}篇论文就聊到这里。" if n > 1 else "好了，今天这一篇就聊到这里。"
         if len(hosts) == 1:
@@ -565,7 +574,8 @@ class TemplateWriter:
                                 (["motivation", "gist"] if ordered[0][1] == "problem" else ["gist"]), notes)
         head = display_title(paper.title_zh).split("：")[0]
         # with no fitting question, ask for what the first sentence gives: the paper, or its background
-        fallback = f"《{head}》这篇讲的是什么？" if fits("gist", first) else f"《{head}》这篇的背景是什么？"
+        named = f"《{head}》这篇" if head != display_title(paper.title_zh) else "这篇"  # a long title once
+        fallback = f"{named}讲的是什么？" if fits("gist", first) else f"{named}的背景是什么？"
         beats.append(_Beat("q", opener or fallback, "ask"))
         turn: list[str] = []
         channels = 0
