@@ -477,7 +477,7 @@ class TemplateWriter:
         if themes and themes[0][1] >= theme_floor(n):
             theme, k = themes[0]
             takeaway = (f"今天的主线很清楚，{k}篇论文都和{theme}有关。" if 2 * k >= n
-                        else f"今天有{k}篇论文都和{theme}有关，是最集中的方向。") + takeaway
+                        else f"今天有{k}篇论文都和{theme}有关，这是今天最集中的话题。") + takeaway
         bye = rng.pick(self.phrases["close_bye"]) or self.phrases["close_bye"][0]
         done = f"好了，今天的{n}篇论文就聊到这里。" if n > 1 else "好了，今天这一篇就聊到这里。"
         if len(hosts) == 1:
@@ -574,9 +574,11 @@ class TemplateWriter:
                                 (["motivation", "gist"] if ordered[0][1] == "problem" else ["gist"]), notes)
         head = display_title(paper.title_zh).split("：")[0]
         # with no fitting question, ask for what the first sentence gives: the paper, or its background
-        named = f"《{head}》这篇" if head != display_title(paper.title_zh) else "这篇"  # a long title once
-        fallback = f"{named}讲的是什么？" if fits("gist", first) else f"{named}的背景是什么？"
-        beats.append(_Beat("q", opener or fallback, "ask"))
+        if opener is None:
+            gist = fits("gist", first)
+            opener = rng.pick(ph["ask_what" if gist else "ask_background"]) or (
+                f"《{head}》这篇" + ("讲的是什么？" if gist else "的背景是什么？"))
+        beats.append(_Beat("q", opener, "ask"))
         turn: list[str] = []
         channels = 0
         last_group = ordered[0][1]
