@@ -1,4 +1,8 @@
-"""Crashes, concurrent runs, idempotence and backfill: nothing published is ever lost or partial."""
+"""Crashes, concurrent runs, idempotence and backfill: nothing published is ever lost or partial.
+
+Each test runs whole builds in subprocesses (killed ones among them), so the module is marked
+``slow``: the README's ``uv run pytest`` skips it, ``.ci/run`` and ``uv run pytest -m slow`` run it.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ import feedparser
 import pytest
 
 from .conftest import DATA, private_cache
+
+pytestmark = pytest.mark.slow
 
 CLI = [sys.executable, "-m", "podcast.cli"]
 SECOND = DATA / "2026-03-02_daily_paper.md"
