@@ -97,7 +97,10 @@ def test_rebuilding_an_unchanged_day_is_byte_identical(built_copy: Path) -> None
              "episodes/2026-11-20/chapters.json", "episodes/2026-11-20/index.html", "episodes/2026-11-20/digest.md",
              "episodes/2026-11-20/ai-paper-daily-2026-11-20.mp3", "feed/feed.xml", "feed/index.html"]
     before = {n: (built_copy / n).read_bytes() for n in names}
-    time.sleep(1.1)  # a clock-based timestamp would now differ
+    # a clock-based timestamp would now differ: make sure a second has passed since the first build
+    # (copytree keeps modification times; that second is almost always long gone already)
+    written = (built_copy / "feed" / "feed.xml").stat().st_mtime
+    time.sleep(max(0.0, written + 1.1 - time.time()))
     result = run(built_copy, "build", str(DATA.parent.parent / "podcast" / "sample" / "2026-11-20_daily_paper.md"))
     assert result.returncode == 0, result.stderr
     changed = [n for n in names if (built_copy / n).read_bytes() != before[n]]
