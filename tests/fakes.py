@@ -29,14 +29,16 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from podcast.config import BUILTIN_VOICES
 from podcast.errors import EngineError
 from podcast.length import OFFLINE_PACE, LengthPlan, Pace
 from podcast.models import Digest, Host, Line, PaperRef, Script, Segment
-from podcast.speech import Clip, EngineUnavailable, Sentence, register_engine
+from podcast.plugins import register_engine, register_writer
+from podcast.speech import Clip, EngineUnavailable, Sentence
 from podcast.textnorm import Lexicon, SpeechProfile, builtin_lexicon, split_sentences, to_speech
-from podcast.writer import WriterOptions, register_writer
+from podcast.writer import WriterOptions
 
 Reply = tuple[int, Any, dict[str, str]]
 
@@ -223,6 +225,14 @@ def voiced(seconds: float, f0: float, rate: int = FAKE_RATE) -> np.ndarray:
     return (0.18 * wave * envelope).astype(np.float32)
 
 
+class FakeVoice(BaseModel):
+    """One host's ``[engines.fake.HOST]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+    pitch_hz: float | None = Field(default=None, gt=40, lt=1000)
+    voice: str | None = None
+
+
 @dataclass
 class FakeSpeech:
     """Knobs of one registered fake engine, and what it was asked to say."""
@@ -245,6 +255,7 @@ class FakeEngine:
     pace: ClassVar[Pace] = OFFLINE_PACE
     concurrency: ClassVar[int] = 1
     knobs: ClassVar[FakeSpeech] = FakeSpeech()
+    voice_model: ClassVar[type[FakeVoice]] = FakeVoice
 
     def __init__(self, lexicon: Lexicon | None = None, settings: Any = None) -> None:
         self.profile = SpeechProfile(latin=True, pinyin=False, lexicon=lexicon or builtin_lexicon())
@@ -319,7 +330,8 @@ class FakeWriter:
 
 
 def register_fakes(name: str = "fake", knobs: FakeSpeech | None = None) -> FakeSpeech:
-    """Register a fake engine (and the fake writer) under ``name`` through the public registries.
+    """Register a fake engine (and the fake writer) under ``name`` through the public plug-in API,
+    as a notebook or another package would (``podcast.plugins.register_engine``).
 
     Each name gets its own engine class, so tests can hold differently configured fakes;
     the returned knobs configure failures and record every request.
