@@ -120,3 +120,15 @@ def test_fake_audio_passes_the_clip_checks_and_follows_the_text() -> None:
     assert np.array_equal(clips[0].samples, again.samples)  # deterministic
     lower = engine.synthesize(engine.speech_text(short), {"pitch_hz": 120})
     assert len(lower.samples) == len(again.samples) and not np.array_equal(lower.samples, again.samples)
+
+
+def test_the_plugins_voice_model_checks_the_preset_before_anything_is_written(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    fake_voice_preset(root)
+    preset = root / "voices" / "default.toml"
+    preset.write_text(preset.read_text("utf-8").replace("pitch_hz = 140.0", 'pitch_hz = "low"'), "utf-8")
+    result = build(root, "--engine", "fake")
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert "default.toml: engines.fake.B: pitch_hz" in line
+    assert sorted(p.name for p in root.iterdir()) == ["voices"]  # nothing written
