@@ -6,6 +6,7 @@ Each test runs whole builds in subprocesses (killed ones among them), so the mod
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -19,17 +20,24 @@ import feedparser
 import pytest
 
 from podcast.locks import day_lock
+from podcast.project import Project
 
 from .conftest import DATA, private_cache
 
 pytestmark = pytest.mark.slow
 
 CLI = [sys.executable, "-m", "podcast.cli"]
+# The same CLI in a child process with the fake engine and writer registered first, as an installed
+# plug-in would be: for the kill and backfill runs, whose assertions do not depend on the voice.
+FAKE_CLI = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parents[1])!r}); "
+            "from tests.fakes import register_fakes; register_fakes(); "
+            "from podcast.cli import main; main(prog_name='podcast')"]
 SECOND = DATA / "2026-03-02_daily_paper.md"
 
 
-def run(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args, "--out", str(root)], capture_output=True, text=True, timeout=600,
+def run(root: Path, *args: str, env: dict[str, str] | None = None,
+        cli: list[str] = CLI) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*cli, *args, "--out", str(root)], capture_output=True, text=True, timeout=600,
                           env={**os.environ, **(env or {})})
 
 
@@ -63,7 +71,8 @@ def test_a_killed_build_loses_nothing_and_resumes(built_copy: Path, point: str, 
     cache = cache_env(tmp_path, clip_cache)
     before = published(built_copy)
     first_episode = {k: v for k, v in digests(built_copy).items() if k.startswith("episodes/2026-11-20/")}
-    killed = run(built_copy, "build", str(SECOND), env={"PODCAST_KILL_AT": point, **cache})
+    killed = run(built_copy, "build", str(SECOND), "--engine", "fake", env={"PODCAST_KILL_AT": point, **cache},
+                 cli=FAKE_CLI)
     assert killed.returncode == -9, killed.stdout + killed.stderr  # SIGKILL: no cleanup ran
     # what was published before the crash is still there, whole, with the same GUIDs and lengths
     # (a kill after the feed's atomic replace may already list the new, complete episode)
@@ -71,7 +80,7 @@ def test_a_killed_build_loses_nothing_and_resumes(built_copy: Path, point: str, 
     assert all(crashed[guid] == before[guid] for guid in before)
     still = {k: v for k, v in digests(built_copy).items() if k.startswith("episodes/2026-11-20/")}
     assert still == first_episode
-    finished = run(built_copy, "build", str(SECOND), env=cache)
+    finished = run(built_copy, "build", str(SECOND), "--engine", "fake", env=cache, cli=FAKE_CLI)
     assert finished.returncode == 0, finished.stderr
     if point.startswith("synthesis"):
         assert re.search(r", [3-9]\d* cached", finished.stdout), finished.stdout  # resumed from the cache
@@ -87,7 +96,8 @@ def test_concurrent_runs_of_one_day_wait_and_other_days_run_alongside(built_copy
         return subprocess.Popen([*CLI, *args, "--out", str(built_copy)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
 
-    with day_lock(built_copy, "2026-11-20"):
+    day = dt.date(2026, 11, 20)
+    with day_lock(Project.open(built_copy).layout.day_lock(day), day.isoformat()):
         same = [start("speak", "2026-11-20") for _ in range(2)]
         other = start("build", str(SECOND))
         out, err = other.communicate(timeout=600)
@@ -130,7 +140,8 @@ def test_backfill_continues_past_a_failing_day(tmp_path: Path, clip_cache: Path)
     with serve(FakeHF(days)) as hf, serve(FakeChat()) as chat:
         env = {"HF_ENDPOINT": hf, "OPENAI_BASE_URL": chat + "/v1", "OPENAI_API_KEY": "k",
                "PODCAST_LLM_MODEL": "m", **cache_env(tmp_path, clip_cache)}
-        result = run(tmp_path / "root", "build", "--from", "2026-11-14", "--to", "2026-11-19", env=env)
+        result = run(tmp_path / "root", "build", "--from", "2026-11-14", "--to", "2026-11-19", "--engine", "fake",
+                     env=env, cli=FAKE_CLI)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert any(ln.startswith("2026-11-14  skipped  weekend") for ln in lines)
