@@ -363,6 +363,7 @@ def daily(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=600, env=os.environ.copy())
 
 
+@pytest.mark.slow  # four runs of the script in subprocesses, one of them a whole offline build
 def test_daily_script_builds_a_weekday_and_skips_empty_days(servers, monkeypatch: pytest.MonkeyPatch,
                                                             clip_cache: Path) -> None:
     hf, _, root = servers
