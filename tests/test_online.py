@@ -69,15 +69,18 @@ def run(*args: str):
 
 def test_fetch_joins_wrapped_text_keeps_order_and_keywords(servers) -> None:
     hf, _, _ = servers
-    papers = Fetcher(sleep=lambda _s: None).fetch(dt.date.fromisoformat(DAY))
+    later = dt.date.fromisoformat(DAY) + dt.timedelta(days=1)
+    papers = Fetcher(sleep=lambda _s: None, today=lambda: later).fetch(dt.date.fromisoformat(DAY))
     assert [p.id for p in papers] == ["2611.00002", "2611.00001", "2611.00003"]  # upvote order
     lumen = papers[1]
     assert lumen.title == "Lumen-7B: Cheap Reasoning with Sparse Verifiers"
     assert "\n" not in lumen.summary and "sparse verifiers. On MATH" in lumen.summary
     assert lumen.ai_keywords == ("sparse verifiers", "reasoning") and lumen.ai_summary
     assert papers[0].ai_keywords == ()
-    Fetcher(sleep=lambda _s: None).fetch(dt.date.fromisoformat(DAY))
+    Fetcher(sleep=lambda _s: None, today=lambda: later).fetch(dt.date.fromisoformat(DAY))
     assert len(hf.calls) == 1  # a past day comes from the cache
+    Fetcher(sleep=lambda _s: None, today=lambda: dt.date.fromisoformat(DAY)).fetch(dt.date.fromisoformat(DAY))
+    assert len(hf.calls) == 2  # today's list is fetched again: it still grows
 
 
 def test_fetch_retries_then_gives_up_with_a_clear_error(servers) -> None:
