@@ -85,13 +85,17 @@ def breath_pieces(text: str, pace: Pace, longest: float) -> list[str]:
     """A line cut at clause punctuation into pieces of at most ``longest`` seconds (as planned).
 
     Engines speak one call in one breath; a listener needs a pause at least every
-    six seconds. Cutting the text (never inside brackets or quotes) lets every engine
+    six seconds. Cutting the text (never inside brackets or quotes; also before a
+    《title》) lets every engine
     pause there, and the clip cache keys each piece by its own text.
     """
     if pace.seconds(text) <= longest:
         return [text]
     clauses, depth, start = [], 0, 0
     for i, ch in enumerate(text):
+        if ch == "《" and depth <= 0 and text[start:i].strip():  # a breath before a title is natural
+            clauses.append(text[start:i])
+            start = i
         depth += (ch in "（(《「『“【") - (ch in "）)》」』”】")
         if ch in "，；：。！？" and depth <= 0 and text[start : i + 1].strip():
             clauses.append(text[start : i + 1])
