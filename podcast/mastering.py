@@ -215,6 +215,7 @@ def suppress_ticks(samples: np.ndarray, rate: int) -> tuple[np.ndarray, int, int
     ramp = max(1, int(0.001 * rate))
     for a, b in ticks:
         fa, fb = a // frame, b // frame
+        a, b = max(0, a - frame), min(len(samples), b + frame)  # the tick's edges spill into neighbours
         g = float(np.sqrt(background[fa:fb].max() / max(power[fa:fb].max(), 1e-20)))
         lo, hi = max(0, a - ramp), min(len(samples), b + ramp)
         env = np.full(hi - lo, g, np.float32)
