@@ -157,6 +157,15 @@ class AudioSettings(_Section):
     music: bool = False
 
 
+class ListenSettings(_Section):
+    """The listen-back stage: which recogniser, how much of the programme it may cost, when a line fails."""
+
+    recogniser: str = "whisper"  # a plug-in of the podcast.recognisers group
+    budget: float = Field(default=0.15, ge=0, le=5)  # recogniser CPU-s per programme second
+    # CER above which a line is spoken again; None: the engine's own ``asr_threshold``
+    threshold: float | None = Field(default=None, gt=0, le=5)
+
+
 class ScriptSettings(_Section):
     """Format and length of the dialogue the writer produces."""
 
@@ -199,6 +208,7 @@ class Settings(_Section):
     script: ScriptSettings = ScriptSettings()
     audio: AudioSettings = AudioSettings()
     llm: LLMSettings = LLMSettings()
+    listen: ListenSettings = ListenSettings()
     _engines: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
 
     def engine_settings(self, name: str) -> Any:

@@ -272,7 +272,7 @@ class EpisodeHost(_Record):
 class SpokenLine(_Record):
     """Which engine and voice spoke one line, and why when it was not the chosen one."""
 
-    _omit_none: ClassVar[tuple[str, ...]] = ("retries", "why", "cut_off", "pieces")
+    _omit_none: ClassVar[tuple[str, ...]] = ("retries", "why", "cut_off", "pieces", "cer", "heard", "listen")
     segment: str
     line: int
     speaker: str
@@ -282,6 +282,43 @@ class SpokenLine(_Record):
     why: str | None = None
     pieces: int | None = None  # engine calls the line was split into for breathing pauses
     cut_off: int | None = None  # endings the engine cut off at speech level (faded): speak again split
+    cer: float | None = None  # heard back: character error rate (absent: the line was not checked)
+    heard: str | None = None  # what the recogniser heard, kept for a line above the threshold
+    listen: str | None = None  # "split" or "voice": the listen-back stage spoke the line again so
+
+
+class HostListening(_Record):
+    checked: int = 0
+    failed: int = 0
+    median_cer: float | None = None
+    mean_cer: float | None = None
+
+
+class WorstLine(_Record):
+    segment: str
+    line: int
+    speaker: str
+    start: float  # seconds into the episode
+    end: float
+    cer: float
+    text: str
+    heard: str
+
+
+class ListenSummary(_Record):
+    """What the listen-back stage heard: per host CER, the worst lines, and what it cost."""
+
+    recogniser: str
+    threshold: float
+    budget: float  # CPU-s allowed per programme second
+    lines_checked: int
+    lines_failed: int  # still above the threshold after the repairs
+    resynthesized: int = 0
+    repaired: int = 0
+    cpu_seconds: float = 0.0
+    realtime_factor: float = 0.0  # cpu_seconds / programme seconds
+    hosts: dict[str, HostListening] = {}
+    worst: list[WorstLine] = []
 
 
 class SpeechSummary(_Record):
@@ -321,7 +358,7 @@ class Episode(_Record):
     """One published episode, as ``episodes/DATE/episode.json`` holds it; the feed, the site,
     the CLI, the daily script and the report read these and nothing else."""
 
-    _omit_none: ClassVar[tuple[str, ...]] = ("digest", "mastering")
+    _omit_none: ClassVar[tuple[str, ...]] = ("digest", "mastering", "listening")
     date: dt.date
     title: str
     description: str = ""
@@ -339,6 +376,7 @@ class Episode(_Record):
     lines: int = 0
     speech: SpeechSummary | None = None
     mastering: MasteringFigures | None = None  # absent in episodes built before mastering
+    listening: ListenSummary | None = None  # absent when the episode was not heard back
     segments: list[SegmentMinutes] = []
     transcripts: dict[str, str] = {}
     chapters_file: str = "chapters.json"

@@ -154,6 +154,7 @@ def _write_folder(project: Project, perf: Performance, stage: Path, guid: str, s
         lines=sum(len(seg.lines) for seg in script.segments),
         speech=perf.speech,
         mastering=perf.figures,
+        listening=perf.listening,
         segments=[SegmentMinutes(
             id=seg.id,
             budget_minutes=round(seg.budget_seconds / 60, 2) if seg.budget_seconds is not None else None,

@@ -18,10 +18,12 @@ import numpy as np
 
 from .. import audio as audio_mod
 from .. import mastering
+from ..errors import EngineError
 from ..length import Pace
-from ..models import Clip, MasteringFigures, Script, Sentence, SpeechSummary, SpokenLine
+from ..models import Clip, ListenSummary, MasteringFigures, Script, Sentence, SpeechSummary, SpokenLine
 from ..project import Project
 from ..speech import (
+    SILENCE,
     ClipCache,
     Engine,
     Fallback,
@@ -34,6 +36,16 @@ from ..speech import (
 )
 from ..store import atomic_write_bytes
 from . import Clock
+from .listen import (
+    HeardLine,
+    Listener,
+    Listening,
+    clause_pieces,
+    make_recogniser,
+    refuse,
+    summarise,
+    threshold_for,
+)
 from .transcripts import align_sentences, display_sentences
 
 ProgressFactory = Callable[[int], Callable[[Any], None]]
@@ -52,6 +64,7 @@ class Performance:
     speech: SpeechSummary
     clock: Clock
     figures: MasteringFigures | None = None
+    listening: ListenSummary | None = None
 
 
 def engine(project: Project, name: str | None = None) -> Engine:
@@ -155,22 +168,23 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
     clips: list[Clip] = []
     raw: list[Clip] = []  # unmastered, for the before figures (the same length and timings)
     records: list[LineRecord] = []
-    reports: list[mastering.ClipReport] = []
+    line_reports: list[list[mastering.ClipReport]] = []
     k = 0
     for pieces in split:
-        mine = []
-        for clip, record in zip(piece_clips[k : k + len(pieces)], piece_records[k : k + len(pieces)],
-                                strict=True):
-            ticks = bool(getattr(spoke.get(record.engine, spoken_by), "vocoder_ticks", False))
-            done, report = mastering.master_clip(clip, ticks)
-            mine.append(done)
-            reports.append(report)
         line_records = piece_records[k : k + len(pieces)]
+        done, mine = master_pieces(piece_clips[k : k + len(pieces)], line_records, spoke, spoken_by)
+        line_reports.append(mine)
         records.append(next((r for r in line_records if r.why), line_records[0]))
-        clips.append(join_pieces(mine))
+        clips.append(done)
         raw.append(join_pieces(piece_clips[k : k + len(pieces)]))
         k += len(pieces)
     del piece_clips
+    heard = None
+    if project.check:
+        heard = hear_back(project, script, Spoken(spoken_by, chosen, chain, spoke),
+                          Lines(split, clips, raw, records, line_reports))
+        clock.lap("listen")
+    reports = [r for mine in line_reports for r in mine]
     cue_texts = []
     for line, clip, record in zip(lines, clips, records, strict=True):
         sentences = display_sentences(line.text)
@@ -201,13 +215,114 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
             host_f0[host.name] = round(audio_mod.median_f0(np.concatenate(mine_f0), rate), 1)
     figures = mastering_figures(timeline, mastered, reports, split,
                                 any(getattr(e, "vocoder_ticks", False) for e in spoke.values()), before)
-    cut_offs = []
-    k = 0
-    for pieces in split:
-        cut_offs.append(sum(r.cut_off for r in reports[k : k + len(pieces)]))
-        k += len(pieces)
+    cut_offs = [sum(r.cut_off for r in mine) for mine in line_reports]
+    summary = None
+    listened: dict[int, tuple[float, str | None, str | None]] = {}
+    if heard is not None:
+        listening, heard_lines = heard
+        times = [(a, b) for _, a, b in timeline.line_spans]
+        summary = summarise(listening, heard_lines, times, len(timeline.samples) / timeline.sample_rate)
+        listened = {i: (round(r.check.cer, 3), None if r.check.ok else r.check.heard, r.repair)
+                    for i, r in listening.results.items()}
     return Performance(script, spoken_by.name, timeline, mastered, host_f0, stats,
-                       speech_record(script, records, split, cut_offs), clock, figures)
+                       speech_record(script, records, split, cut_offs, listened), clock, figures, summary)
+
+
+def master_pieces(pieces: Sequence[Clip], records: Sequence[LineRecord], spoke: dict[str, Engine],
+                  spoken_by: Engine) -> tuple[Clip, list[mastering.ClipReport]]:
+    """One line's mastered clip from its pieces, and the producer's report per piece."""
+    mine, reports = [], []
+    for clip, record in zip(pieces, records, strict=True):
+        ticks = bool(getattr(spoke.get(record.engine, spoken_by), "vocoder_ticks", False))
+        done, report = mastering.master_clip(clip, ticks)
+        mine.append(done)
+        reports.append(report)
+    return join_pieces(mine), reports
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """Who spoke the script: the engine, its voices, the fallback chain and every engine by name."""
+
+    engine: Engine
+    voices: dict[str, dict[str, Any]]
+    chain: Fallback
+    by_name: dict[str, Engine]
+
+
+@dataclass
+class Lines:
+    """The programme line by line, as perform holds it; the listen-back stage replaces takes in place."""
+
+    split: list[list[str]]
+    clips: list[Clip]  # mastered
+    raw: list[Clip]
+    records: list[LineRecord]
+    reports: list[list[mastering.ClipReport]]
+
+
+def hear_back(project: Project, script: Script, spoken: Spoken,
+              lines: Lines) -> tuple[Listening, list[HeardLine]] | None:
+    """The listen-back stage over the spoken lines: hear a sample, speak failing lines again in
+    shorter pieces, then with the host's other voice, and keep the take that is heard right."""
+    settings = project.settings.listen
+    threshold = threshold_for(spoken.engine, settings.threshold)
+    if threshold is None:  # the engine's audio is not speech a recogniser can judge
+        return None
+    script_lines = [(seg.id, i, line) for seg in script.segments for i, line in enumerate(seg.lines)]
+
+    def engine_of(i: int) -> Engine:
+        return spoken.by_name.get(lines.records[i].engine, spoken.engine)
+
+    heard = []
+    for i, (segment, index, line) in enumerate(script_lines):
+        record = lines.records[i]
+        must = ("cut-off" if any(r.cut_off for r in lines.reports[i])
+                else "retried" if record.retries or record.why else None)
+        heard.append(HeardLine(segment, index, line.speaker, line.text, lines.raw[i],
+                               getattr(engine_of(i), "profile", None),
+                               threshold_for(engine_of(i), settings.threshold) or threshold, must))
+    cache = ClipCache()
+    pending: dict[int, tuple[list[str], list[Clip], list[LineRecord], str | None]] = {}
+
+    def respeak(i: int, how: str) -> Clip | None:
+        if lines.records[i].engine == SILENCE:
+            return None
+        engine_i, speaker = engine_of(i), script_lines[i][2].speaker
+        voice = (spoken.voices if engine_i is spoken.engine else spoken.chain.voices).get(speaker, {})
+        other = None
+        if how == "split":
+            pieces = clause_pieces(script_lines[i][2].text)
+            if pieces == lines.split[i]:
+                return None
+        else:
+            other = voice.get("fallback_voice")
+            if not other:
+                return None
+            voice = {k: v for k, v in voice.items() if k != "fallback_voice"} | {"voice": other}
+            pieces = lines.split[i]
+        try:
+            got, _, records = synthesize_lines(engine_i, [LineRequest(speaker, p) for p in pieces],
+                                               {speaker: voice}, cache, fallback=Fallback(strict=True))
+        except EngineError:
+            return None
+        pending[i] = (pieces, got, records, other)
+        return join_pieces(got)
+
+    def replace(i: int, take: Clip, how: str) -> None:
+        pieces, got, records, other = pending[i]
+        lines.clips[i], lines.reports[i] = master_pieces(got, records, spoken.by_name, spoken.engine)
+        lines.raw[i], lines.split[i] = take, pieces
+        if other is not None:
+            old = lines.records[i]
+            lines.records[i] = LineRecord(old.engine, str(other), why="heard back unintelligible")
+
+    listener = Listener(make_recogniser(settings.recogniser), settings.recogniser, threshold, settings.budget,
+                        respeak, ("split",) if project.strict else ("split", "voice"))
+    listening = listener.run(heard, script.date.isoformat(), sum(c.duration for c in lines.raw), replace)
+    if project.strict:
+        refuse(listening, heard)
+    return listening, heard
 
 
 def mastering_figures(timeline: audio_mod.Timeline, mastered: audio_mod.Mastered,
@@ -242,15 +357,20 @@ def mastering_figures(timeline: audio_mod.Timeline, mastered: audio_mod.Mastered
 
 
 def speech_record(script: Script, records: Sequence[LineRecord], split: Sequence[Sequence[str]] = (),
-                  cut_offs: Sequence[int] = ()) -> SpeechSummary:
+                  cut_offs: Sequence[int] = (),
+                  listened: dict[int, tuple[float, str | None, str | None]] | None = None) -> SpeechSummary:
     """Which engine and voice spoke each line, and why a line was not spoken as planned; lines
     spoken in pieces and endings the engine cut off are named, for the synthesis side to redo."""
     where = [(seg.id, i, line.speaker) for seg in script.segments for i, line in enumerate(seg.lines)]
     pieces = [len(p) for p in split] or [1] * len(where)
     cuts = list(cut_offs) or [0] * len(where)
+    heard = listened or {}
     lines = [SpokenLine(segment=segment, line=index, speaker=speaker, engine=r.engine, voice=r.voice,
-                        retries=r.retries or None, why=r.why, pieces=n if n > 1 else None, cut_off=c or None)
-             for (segment, index, speaker), r, n, c in zip(where, records, pieces, cuts, strict=True)]
+                        retries=r.retries or None, why=r.why, pieces=n if n > 1 else None, cut_off=c or None,
+                        cer=heard.get(k, (None,))[0], heard=heard.get(k, (0, None))[1],
+                        listen=heard.get(k, (0, None, None))[2])
+             for k, ((segment, index, speaker), r, n, c) in enumerate(zip(where, records, pieces, cuts,
+                                                                          strict=True))]
     return SpeechSummary(engines=dict(Counter(r.engine for r in records)),
                          fallbacks=sum(r.why is not None for r in records), lines=lines)
 
