@@ -272,7 +272,8 @@ class EpisodeHost(_Record):
 class SpokenLine(_Record):
     """Which engine and voice spoke one line, and why when it was not the chosen one."""
 
-    _omit_none: ClassVar[tuple[str, ...]] = ("retries", "why", "cut_off", "pieces", "cer", "heard", "listen")
+    _omit_none: ClassVar[tuple[str, ...]] = ("retries", "why", "cut_off", "pieces", "cer", "heard", "listen",
+                                                "start", "end")
     segment: str
     line: int
     speaker: str
@@ -285,6 +286,8 @@ class SpokenLine(_Record):
     cer: float | None = None  # heard back: character error rate (absent: the line was not checked)
     heard: str | None = None  # what the recogniser heard, kept for a line above the threshold
     listen: str | None = None  # "split" or "voice": the listen-back stage spoke the line again so
+    start: float | None = None  # seconds into the episode (absent in episodes built before listening)
+    end: float | None = None
 
 
 class HostListening(_Record):

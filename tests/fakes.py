@@ -256,6 +256,7 @@ class FakeEngine:
     concurrency: ClassVar[int] = 1
     knobs: ClassVar[FakeSpeech] = FakeSpeech()
     voice_model: ClassVar[type[FakeVoice]] = FakeVoice
+    asr_threshold: ClassVar[float | None] = None  # a tone, not speech: nothing for a recogniser to judge
 
     def __init__(self, lexicon: Lexicon | None = None, settings: Any = None) -> None:
         self.profile = SpeechProfile(latin=True, pinyin=False, lexicon=lexicon or builtin_lexicon())

@@ -213,3 +213,85 @@ def refuse(listening: Listening, lines: Sequence[HeardLine]) -> None:
             f"{len(failed)} line(s) still unintelligible after speaking them again (--strict); first: "
             f"{first.segment} line {first.index + 1} {first.text[:24]!r} heard as {check.heard[:24]!r} "
             f"(CER {check.cer:.2f} > {first.threshold})")
+
+
+@dataclass(frozen=True)
+class DayCheck:
+    """``podcast check DATE``: every spoken line of a built day heard again from its MP3."""
+
+    lines: list[HeardLine]
+    listening: Listening
+    summary: ListenSummary
+
+
+def decode(path: Any, rate: int = 16_000) -> np.ndarray:
+    """The MP3 as mono float32 at ``rate`` (what a listener's player decodes)."""
+    import subprocess
+
+    from ..audio import ffmpeg_exe
+    from ..errors import AudioError
+
+    done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-f", "f32le",
+                           "-ac", "1", "-ar", str(rate), "-"], capture_output=True)
+    if done.returncode:
+        raise AudioError(f"ffmpeg could not decode {path}: {done.stderr.decode(errors='replace')[-200:]}")
+    return np.frombuffer(done.stdout, dtype="<f4").copy()
+
+
+def recheck_day(project: Any, day: Any) -> DayCheck:
+    """Hear every line of a built day again, cut from the episode's MP3 by the line times it recorded.
+
+    Nothing is spoken again or written: this is the producer listening to what went out.
+    """
+    from ..errors import UsageError
+    from ..models import Episode
+    from ..speech import get_engine
+    from ..writer import load_script
+
+    folder = project.layout.episode(day)
+    episode = Episode.read(project.layout.manifest(day))
+    script = load_script(folder / "script.yaml")
+    spoken = episode.speech.lines if episode.speech else []
+    if not spoken or spoken[0].start is None:
+        raise UsageError(f"{day}: episode.json has no line times (built before listening); build it again")
+    engines: dict[str, Any] = {}
+    for line in spoken:
+        if line.engine not in engines:
+            try:
+                engines[line.engine] = get_engine(line.engine, project.lexicon(), project.settings)
+            except Exception:  # an engine renamed or removed since: judge with defaults
+                engines[line.engine] = None
+    settings = project.settings.listen
+    rate = 16_000
+    audio = decode(folder / episode.audio, rate)
+    texts = {(seg.id, i): line.text for seg in script.segments for i, line in enumerate(seg.lines)}
+    lines = []
+    for line in spoken:
+        engine = engines[line.engine]
+        threshold = threshold_for(engine, settings.threshold) or DEFAULT_THRESHOLD
+        a, b = int((line.start or 0) * rate), int((line.end or 0) * rate)
+        text = texts.get((line.segment, line.line), "")
+        lines.append(HeardLine(line.segment, line.line, line.speaker, text, Clip(audio[a:b], rate),
+                               getattr(engine, "profile", None), threshold))
+    main = engines.get(episode.engine)
+    listener = Listener(make_recogniser(settings.recogniser), settings.recogniser,
+                        threshold_for(main, settings.threshold) or DEFAULT_THRESHOLD, float("inf"),
+                        lambda _i, _how: None, ())
+    listening = listener.run(lines, str(day), episode.duration, lambda _i, _c, _h: None)
+    times = [(line.start or 0.0, line.end or 0.0) for line in spoken]
+    return DayCheck(lines, listening, summarise(listening, lines, times, episode.duration))
+
+
+def format_summary(summary: ListenSummary, names: dict[str, str] | None = None) -> list[str]:
+    """Lines for the terminal: per host CER, the cost, the worst lines with their times."""
+    out = [f"heard    {summary.lines_checked} lines, {summary.lines_failed} above CER {summary.threshold}"
+           f" ({summary.recogniser}); {summary.resynthesized} spoken again, {summary.repaired} repaired; "
+           f"{summary.cpu_seconds} CPU-s, {summary.realtime_factor}x real time"]
+    for host, h in summary.hosts.items():
+        out.append(f"         {(names or {}).get(host, host)}: {h.checked} checked, {h.failed} failed, "
+                   f"CER median {h.median_cer} mean {h.mean_cer}")
+    for w in summary.worst:
+        minutes, seconds = divmod(w.start, 60)
+        out.append(f"  {int(minutes):02d}:{seconds:05.2f}  CER {w.cer:.2f}  {w.segment}#{w.line + 1} "
+                   f"{w.speaker}: {w.text[:30]}  | heard: {w.heard[:30]}")
+    return out

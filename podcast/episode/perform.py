@@ -225,7 +225,8 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
         listened = {i: (round(r.check.cer, 3), None if r.check.ok else r.check.heard, r.repair)
                     for i, r in listening.results.items()}
     return Performance(script, spoken_by.name, timeline, mastered, host_f0, stats,
-                       speech_record(script, records, split, cut_offs, listened), clock, figures, summary)
+                       speech_record(script, records, split, cut_offs, listened,
+                                     [(a, b) for _, a, b in timeline.line_spans]), clock, figures, summary)
 
 
 def master_pieces(pieces: Sequence[Clip], records: Sequence[LineRecord], spoke: dict[str, Engine],
@@ -358,7 +359,8 @@ def mastering_figures(timeline: audio_mod.Timeline, mastered: audio_mod.Mastered
 
 def speech_record(script: Script, records: Sequence[LineRecord], split: Sequence[Sequence[str]] = (),
                   cut_offs: Sequence[int] = (),
-                  listened: dict[int, tuple[float, str | None, str | None]] | None = None) -> SpeechSummary:
+                  listened: dict[int, tuple[float, str | None, str | None]] | None = None,
+                  times: Sequence[tuple[float, float]] = ()) -> SpeechSummary:
     """Which engine and voice spoke each line, and why a line was not spoken as planned; lines
     spoken in pieces and endings the engine cut off are named, for the synthesis side to redo."""
     where = [(seg.id, i, line.speaker) for seg in script.segments for i, line in enumerate(seg.lines)]
@@ -368,7 +370,9 @@ def speech_record(script: Script, records: Sequence[LineRecord], split: Sequence
     lines = [SpokenLine(segment=segment, line=index, speaker=speaker, engine=r.engine, voice=r.voice,
                         retries=r.retries or None, why=r.why, pieces=n if n > 1 else None, cut_off=c or None,
                         cer=heard.get(k, (None,))[0], heard=heard.get(k, (0, None))[1],
-                        listen=heard.get(k, (0, None, None))[2])
+                        listen=heard.get(k, (0, None, None))[2],
+                        start=round(times[k][0], 3) if k < len(times) else None,
+                        end=round(times[k][1], 3) if k < len(times) else None)
              for k, ((segment, index, speaker), r, n, c) in enumerate(zip(where, records, pieces, cuts,
                                                                           strict=True))]
     return SpeechSummary(engines=dict(Counter(r.engine for r in records)),
