@@ -62,7 +62,9 @@ BAD = {
     "reaction": replace(7, "看来离真正解决还有距离。"),
     "dangling": [GOOD[0], ("B", "它在做什么？"),
                  ("A", "为解决这一问题，作者提出了FastX，一种按需分配计算的推理框架。")],
-    "fragment": replace(4, "作者提出了FastX。如按需分配计算的推理框架。"),
+    "fragment": replace(4, "作者提出了一种新框架FastX。如按需分配计算的推理框架。"),
+    "announced": replace(4, "作者提出了FastX，一种按需分配计算的推理框架，具体包括三个关键贡献。"),
+    "bare-name": replace(4, "作者提出了FastX。按需分配计算很重要。"),
     "formula": replace(4, "作者提出了FastX，其目标是让计算量满足 C = a + b。"),
     "repeat": [*GOOD[:7], ("B", "具体提升了多少？"), ("A", "在GSM8K上，FastX把准确率从40.0%提高到80.0%。")],
     "first-person": replace(4, "人们提出了FastX，一种按需分配计算的推理框架。"),
@@ -78,6 +80,25 @@ BAD = {
 @pytest.mark.parametrize("rule", sorted(BAD))
 def test_each_rule_fires_alone(rule: str) -> None:
     found = lint(script(BAD[rule]), DIGEST)
+    assert {f.rule for f in found} == {rule}, [f.format() for f in found]
+
+
+# more ways to break one rule: each still triggers that rule alone
+MORE_BAD = [
+    ("first-person", replace(4, "基于人们之前的工作，作者提出了FastX，一种按需分配计算的推理框架。")),
+    ("fragment", replace(4, "作者提出了FastX，一种推理框架。有效整合了按需分配的计算。")),
+    ("fragment", replace(4, "通过按需分配计算进行推理，包括预算预测和提前退出。")),
+    ("qa", [*GOOD[:3], ("B", "那作者是怎么做的？"), ("A", "FastX的推理框架优于以往的推理框架。"), *GOOD[5:]]),
+    ("qa", [*GOOD[:7], ("B", "它有什么不足吗？"), ("A", "作者解决了以往推理框架的主要局限。")]),
+    ("qa", [GOOD[0], ("B", "研究背景是怎样的？"), ("A", "大量实验结果表明，推理框架很昂贵。"), *GOOD[3:]]),
+    ("qa", [*GOOD[:5], ("B", "这个思路验证了吗？"), ("A", "其结果是首个能按需分配计算的推理框架。")]),
+    ("dangling", [GOOD[0], ("B", "它想解决什么问题？"), ("A", "推理框架则保持精度，但成本高。"), *GOOD[3:]]),
+]
+
+
+@pytest.mark.parametrize(("rule", "lines"), MORE_BAD, ids=[f"{r}-{k}" for k, (r, _) in enumerate(MORE_BAD)])
+def test_more_ways_each_rule_fires_alone(rule: str, lines: list[tuple[str, str]]) -> None:
+    found = lint(script(lines), DIGEST)
     assert {f.rule for f in found} == {rule}, [f.format() for f in found]
 
 
