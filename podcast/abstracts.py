@@ -48,6 +48,7 @@ _METHOD = re.compile(r"提出|引入|设计了|开发了|构建了|介绍了|推
                      r"(?:我们|本文|作者)(?:探索|研究|考虑)")
 _OWN_METHOD = re.compile(r"(?:作者|这篇论文|这项研究|这篇综述)[^，。]{0,12}?"
                          r"(?:提出|引入|设计|开发|构建|介绍|推出|探索|研究|考虑|定义)")
+_ANNOUNCES_OWN = re.compile(r"^(?:在(?:这项|本)[^，]{0,6}中，)?(?:我们|本文|本研究)(?:提出|引入|介绍|推出)")
 _OWN = re.compile(r"我们|本文|本研究|作者|这篇论文|(?:他们|作者)的(?:解决方案|方案|方法|框架|做法)")
 _METHOD_STRONG = re.compile(r"提出|引入|设计了|开发了|构建了|介绍了|推出")
 _RESULT = re.compile(r"优于|超越|超过|提升|提高|达到|实现了|显著|表明|证明|领先|匹敌|降低|减少|加速|"
@@ -316,6 +317,8 @@ def classify(sentence: str, position: float) -> str:
         return "release"
     if position >= 0.5 and _LIMITATION.search(sentence) and not _SOLVED.search(sentence):
         return "limitation"
+    if position < 0.8 and _ANNOUNCES_OWN.search(sentence):  # "本文提出X，一个1.5B参数的模型" is the gist
+        return "method"
     if count_numbers(sentence) and _RESULT.search(sentence):
         return "result"
     if _METHOD.search(sentence) and (position < 0.8 or _OWN.search(sentence)) and (

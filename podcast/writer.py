@@ -313,7 +313,9 @@ def _pieces(clause: Clause) -> list[str]:
     if len(pieces) == 1 and len(text) > 100:  # a long means clause the listener can do without
         pieces = split_long(main_clause(text) or text)
     while len(pieces) > 1 and len(han_only(pieces[0])) < 10:  # "作者介绍了X。" says nothing yet:
-        pieces[:2] = [pieces[0] + pieces[1]]  # it goes only with the sentence that says what X is
+        # it goes only with what says what X is; "一个…模型" is an apposition, not a sentence
+        glue = "，" if re.match(r"一(?:个|种|项|套|组|类)", pieces[1]) else "。"
+        pieces[:2] = [pieces[0].rstrip("。") + glue + pieces[1]]
     pieces = ["作者" + p if subjectless(p) and re.search("将|把", p) else p for p in pieces]
     if any(fragment(p) or cut_off(p) for p in pieces):
         return [text] if len(text) <= 100 else []
@@ -491,6 +493,8 @@ class TemplateWriter:
             figure = _QUANTITY_WORD.findall(short)
             if short.count("，") < pieces[0].count("，") or len(short) <= 40:
                 fact = f"{title}的结果，{short}"
+            elif rise := RISE.search(short):  # a change is named by both ends, never by its start alone
+                fact = f"{title}，尤其是{rise.group(0)}这个变化。"
             elif figure:  # the figure closes the sentence: name it, not the whole sentence again
                 fact = f"{title}，尤其是{figure[0]}这个数字。"
         takeaway = f"如果只记住一件事，我会选{fact}"

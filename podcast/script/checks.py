@@ -213,7 +213,7 @@ _LIST_HEAD = re.compile(r"(?:几|两|三|四|五|六|七|八|九|十|多|\d+)(?:
 # a predicate with no subject: the second half of "作者开发了X，有效整合了Y" said alone
 VERB_LEAD = re.compile(r"^(?:有效|显著|成功|大幅|极大|进一步|充分|首次)?地?(?:整合|结合|融合|提升|提高|"
                        r"实现|降低|减少|解决|缓解|克服|消除|利用|采用|引入|构建|涵盖|包含|支持|扩展|增强|改进|展示|证明|"
-                       r"揭示|提供|避免|达到|取得|超越|优于)(?:了|出)")
+                       r"揭示|提供|避免|达到|取得|超越|超过|优于)(?:了|出)")
 # "通过X进行训练，包括A、B。": a means with no one using it and no main clause after it
 _MEANS = re.compile(r"^(?:通过|借助|经由)")
 _LATER_DEPENDENT = re.compile(r"^(?:并且?|包括|包含|以及|及|和|同时|从而|进而|以|来|使|让|用于|其中|"
