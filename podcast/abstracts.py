@@ -34,24 +34,29 @@ _FIRST_PERSON = [
     (re.compile(r"我们的"), "他们的"),
     (re.compile(r"我们(?=方法|模型|框架|系统|则)"), "作者"),
     (re.compile(r"(?:^|(?<=[，。；：]))我们|我们(?=" + _AUTHOR_VERBS + ")"), "作者"),
-    (re.compile(r"我们"), "人们"),  # the generic "we" of "让我们理解…"
+    # only the "we" of "让我们理解…" is everyone; "基于我们之前的研究" is still the authors
+    (re.compile(r"(?<=让|使|令|帮|助|求|碍|迫|促)我们|(?<=阻碍了|帮助了)我们"), "人们"),
+    (re.compile(r"我们"), "作者"),
 ]
 _CONNECTIVE = re.compile(r"^(?:最后|此外|同时|然而|但是|另外|因此|总之|具体来说|具体而言|首先|其次|"
                          r"值得注意的是|特别是|更重要的是)[，,]?")
 _RELEASE = re.compile(r"https?://|github|已开源|将开源|开源了|公开发布|"
                       r"(代码|权重|模型|数据集|数据和代码|资源)[^。，]{0,10}(开源|公开|发布|获取|可用)", re.I)
 _CODE_RELEASE = re.compile(r"代码|github|开源|权重", re.I)
-_METHOD = re.compile(r"提出|引入|设计了|开发了|构建了|介绍了|推出|框架|方法是|通过|利用|采用|"
+_METHOD = re.compile(r"提出|引入|设计了|开发了|构建了|介绍了|推出|框架|方法是|解决方案是|方案是|"
+                     r"通过|利用|采用|"
                      r"(?:我们|本文|作者)(?:探索|研究|考虑)")
 _OWN_METHOD = re.compile(r"(?:作者|这篇论文|这项研究|这篇综述)[^，。]{0,12}?"
                          r"(?:提出|引入|设计|开发|构建|介绍|推出|探索|研究|考虑|定义)")
-_OWN = re.compile(r"我们|本文|本研究|作者|这篇论文")
+_ANNOUNCES_OWN = re.compile(r"^(?:在(?:这项|本)[^，]{0,6}中，)?(?:我们|本文|本研究)(?:提出|引入|介绍|推出)")
+_OWN = re.compile(r"我们|本文|本研究|作者|这篇论文|(?:他们|作者)的(?:解决方案|方案|方法|框架|做法)")
 _METHOD_STRONG = re.compile(r"提出|引入|设计了|开发了|构建了|介绍了|推出")
 _RESULT = re.compile(r"优于|超越|超过|提升|提高|达到|实现了|显著|表明|证明|领先|匹敌|降低|减少|加速|"
                      r"取得|表现出|胜过|高出|准确率|成功率|召回率|得分")
 _PROBLEM = re.compile(r"然而|但是|但|挑战|问题|难以|局限|瓶颈|不足|缺乏|昂贵|受限|阻碍|困难|往往|通常需要")
 _LIMITATION = re.compile(r"局限|不足之处|仍然存在|仍存在|尚未|有待|未来工作|未来的工作|仍需|仍有|"
                          r"失败案例|并不总是")
+_SOLVED = re.compile(r"解决了|克服了|缓解了|弥补了|突破了|消除了")
 _SURVEY = re.compile(r"综述|调研|survey", re.I)
 _COMPARES = re.compile(r"现有|以往|传统|基线|此前|先前|已有|之前的|最先进|SOTA|对比|相比", re.I)
 # Sentences that address a model or the reader with orders are never spoken.
@@ -248,25 +253,61 @@ _OPENER = re.compile(r"即使|虽然|尽管|如果|倘若|只要|只有|不仅|�
                      r"(?:时|的情况下|之后|以后|之前)$")
 
 
+# "我们展示了X的证据，这些模型表现出Y，并探索了Z": the clause after the comma describes the object
+# (这些模型), and the later "，并…" goes back to the first subject. Cut there and 这些模型 becomes
+# the subject of 探索了, which says the models did what the authors did; so the cut is made before
+# "并" instead, and the first subject is said again ("作者还探索了Z"), or the sentence stays whole.
+_DESCRIBES_OBJECT = re.compile(r"^(?:这些|这种|这类|这个|该|其)")
+_SHARED_PREDICATE = re.compile(r"[，；](?:并且?|同时|而且|进而)(?!非|不)")
+_EXPLAINS = re.compile(r"^(?:它|他们|作者)")  # "X的效率：它…" is two sentences; "包括：A、B" is not
+_CREATES = re.compile(r"(?:提出|开发|引入|设计|构建|推出)了?[^，；]*"
+                      r"(?:机制|方法|框架|模型|系统|模块|策略|算法|架构)$")
+_SUBJECT = re.compile(r"^(?:我们|作者|本文|本研究|这项研究|这篇论文)")
+
+
+def _resubject(body: str, cut: int) -> tuple[str, str] | None:
+    """Head and tail for a cut whose tail would steal the head's predicate, or None if unsafe."""
+    tail = body[cut + 1 :]
+    shared = _SHARED_PREDICATE.search(tail)
+    subject = _SUBJECT.match(body)
+    if not (_DESCRIBES_OBJECT.match(tail) and shared):
+        return body[:cut], tail
+    if subject is None:
+        return None
+    at = cut + 1 + shared.start()
+    return body[:at], subject.group(0) + "还" + body[at + 1 + len(shared.group(0)) - 1 :]
+
+
 def split_long(sentence: str, limit: int = 60) -> list[str]:
     """Split a sentence over ``limit`` characters at clause boundaries into sentences.
 
-    Semicolons are preferred, then the comma nearest the middle whose next
-    clause can stand on its own; a sentence with no such comma stays whole.
+    Semicolons are preferred, then a colon before a sentence of its own, then the comma
+    nearest the middle whose next clause can stand on its own; a sentence with no such
+    comma stays whole.
     """
+    from .script.checks import VERB_LEAD, subjectless  # checks imports this module
+
     body = sentence.rstrip("。")
     if len(body) <= limit:
         return [sentence]
-    for mark in "；，":
+    for mark in "；：，":
         cuts = [m.start() for m in re.finditer(mark, body)
                 if 8 <= m.start() <= len(body) - 8 and not _DEPENDENT.match(body[m.start() + 1 :])
-                and not _OPENER.search(re.split("[，；]", body[: m.start()])[-1])]
+                and (not VERB_LEAD.match(body[m.start() + 1 :])
+                     or _CREATES.search(re.split("[，；]", body[: m.start()])[-1]))
+                and (subjectless(body) or not subjectless(body[: m.start()])
+                     or re.search("将|把", body[: m.start()]))  # "通过X将Y提升到Z" only lacks its doer
+                and (mark != "：" or _EXPLAINS.match(body[m.start() + 1 :]))
+                and not _OPENER.search(re.split("[，；]", body[: m.start()])[-1])
+                and _resubject(body, m.start()) is not None]
         if cuts:
             break
     else:
         return [sentence]
     cut = min(cuts, key=lambda c: abs(c - len(body) / 2))
-    head, tail = body[:cut], body[cut + 1 :]
+    head, tail = _resubject(body, cut) or (body[:cut], body[cut + 1 :])
+    if VERB_LEAD.match(tail):  # "作者开发了X，有效整合了Y": what X does, said of X
+        tail = "它" + tail
     return split_long(head + "。", limit) + split_long(tail + "。", limit)
 
 
@@ -274,11 +315,14 @@ def classify(sentence: str, position: float) -> str:
     """The role of a sentence; ``position`` in [0, 1] is where it sits in the abstract."""
     if _RELEASE.search(sentence):
         return "release"
-    if position >= 0.5 and _LIMITATION.search(sentence):
+    if position >= 0.5 and _LIMITATION.search(sentence) and not _SOLVED.search(sentence):
         return "limitation"
+    if position < 0.8 and _ANNOUNCES_OWN.search(sentence):  # "本文提出X，一个1.5B参数的模型" is the gist
+        return "method"
     if count_numbers(sentence) and _RESULT.search(sentence):
         return "result"
-    if _METHOD.search(sentence) and position < 0.8 and (position > 0.15 or _OWN.search(sentence)):
+    if _METHOD.search(sentence) and (position < 0.8 or _OWN.search(sentence)) and (
+            position > 0.15 or _OWN.search(sentence)):
         return "method"
     if _RESULT.search(sentence) and position >= 0.4:
         return "result"
@@ -316,11 +360,11 @@ def analyse(paper: Paper) -> PaperNotes:
             continue
         clauses.append(Clause(text, role, i, count_numbers(text), sentence))
     if not any(c.role == "method" for c in clauses):
-        # every paper needs a gist: take the first non-problem sentence as its method
-        for j, c in enumerate(clauses):
-            if c.role in ("context", "result") and not c.numbers:
-                clauses[j] = Clause(c.text, "method", c.index, c.numbers, c.source)
-                break
+        # every paper needs a gist: a sentence about the paper itself, else the first non-problem one
+        candidates = [j for j, c in enumerate(clauses) if c.role in ("context", "result") and not c.numbers]
+        for j in sorted(candidates, key=lambda j: not _OWN.search(clauses[j].text))[:1]:
+            c = clauses[j]
+            clauses[j] = Clause(c.text, "method", c.index, c.numbers, c.source)
     body = f"{paper.title_zh} {paper.title_en} {paper.abstract_zh}"
     benchmarks = []
     for c in clauses:

@@ -11,6 +11,7 @@
     podcast say TEXT         show (and speak) exactly what an engine is fed
     podcast voices           the engine's voices and the preset's choice per host
     podcast report TARGET    turns, questions, verbatim reuse and minutes per paper
+    podcast check DATE       hear a built day's lines again: CER per host, the worst lines
     podcast lint TARGET      false claims and incoherence in a script (exit 1 on findings)
 
 Every command takes ``--root`` (the project root); ``-o/--output`` names a file.
@@ -71,14 +72,36 @@ voices_option = click.option("--voices", default=None,
                              help="Voice preset name in voices/ (default from podcast.toml, else 'default').")
 
 
+check_option = click.option(
+    "--check/--no-check", "check", default=None,
+    help="Hear the lines back with a speech recogniser and speak unintelligible ones again "
+         "(default: on when the 'listen' extra is installed).")
+
+
 def open_project(root: Path, voices: str | None = None, engine: str | None = None,
                  writer: str | None = None, strict: bool = False, allow_partial: bool = False,
-                 length: str | None = None) -> Project:
-    """Every choice checked against the registries before any stage writes a file."""
+                 length: str | None = None, check: bool | None = False) -> Project:
+    """Every choice checked against the registries before any stage writes a file.
+
+    ``check`` None means listen back when the recogniser can run here, else say why not (one line).
+    """
+    import dataclasses
+
     from .project import Project
 
-    return Project.open(root, voices, engine=engine, writer=writer, strict=strict, length=length,
-                        allow_partial=allow_partial)
+    project = Project.open(root, voices, engine=engine, writer=writer, strict=strict, length=length,
+                           allow_partial=allow_partial)
+    if check is False:
+        return project
+    from .episode.listen import recogniser_missing
+
+    reason = recogniser_missing(project.settings.listen.recogniser)
+    if reason is not None:
+        if check:
+            raise UsageError(f"--check: {reason}")
+        click.echo(f"note: not listening back: {reason}", err=True)
+        return project
+    return dataclasses.replace(project, check=True)
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -152,6 +175,20 @@ def _report(result: SpeakResult) -> None:
         click.echo(f"         papers: budget {sum(r.budget_minutes or 0 for r in papers):.1f} min, planned "
                    f"{sum(r.planned_minutes for r in papers):.1f} min, measured "
                    f"{sum(r.actual_minutes for r in papers):.1f} min")
+    if e.listening is not None:
+        from .episode.listen import format_summary
+
+        for line in format_summary(e.listening, {h.id: h.name for h in e.hosts}):
+            click.echo(line)
+    if e.mastering is not None:
+        m = e.mastering
+        click.echo(f"mastered cue loudness SD {m.cue_loudness_sd_lu} LU (was {m.cue_loudness_sd_before_lu}), "
+                   f"max jump {m.cue_loudness_max_jump_lu} LU (was {m.cue_loudness_max_jump_before_lu}); "
+                   f"cut-off endings {m.cut_off_endings_found} found, {m.cut_off_endings_fixed} fixed")
+        click.echo(f"         ticks/speech-min {m.ticks_per_speech_minute_before} -> "
+                   f"{m.ticks_per_speech_minute_after}; longest unpaused {m.longest_unpaused_s} s "
+                   f"({m.breath_splits} lines split); gaps question/turn/paper {m.gap_after_question_s}/"
+                   f"{m.gap_between_turns_s}/{m.gap_before_segment_s} s; music {'on' if m.music else 'off'}")
     click.echo(f"page     {result.folder / 'index.html'}")
 
 
@@ -188,6 +225,7 @@ partial_option = click.option("--allow-partial", is_flag=True,
 @strict_option
 @partial_option
 @length_option
+@check_option
 @click.option("--dry-run", is_flag=True, help="Print papers, characters, tokens and minutes; spend nothing.")
 @click.option("--refresh", is_flag=True, help="With --date: fetch the list again even if it is cached.")
 @click.option("--from", "first", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -196,8 +234,8 @@ partial_option = click.option("--allow-partial", is_flag=True,
               help="...to this day (inclusive); failures are reported at the end.")
 @friendly
 def build(digest: Path | None, day: Any, root: Path, engine: str | None, writer: str | None,
-          voices: str | None, strict: bool, allow_partial: bool, length: str | None, dry_run: bool,
-          refresh: bool, first: Any, last: Any) -> None:
+          voices: str | None, strict: bool, allow_partial: bool, length: str | None, check: bool | None,
+          dry_run: bool, refresh: bool, first: Any, last: Any) -> None:
     """Build DIGEST (a DATE_daily_paper.md), or with --date D fetch, translate and build that day.
 
     Either way the result is an episode under episodes/DATE/ and an updated feed.
@@ -208,12 +246,13 @@ def build(digest: Path | None, day: Any, root: Path, engine: str | None, writer:
     if first is not None or last is not None:
         if first is None or last is None or digest is not None or day is not None:
             raise click.UsageError("backfill takes both --from and --to, and no DIGEST or --date")
-        project = open_project(root, voices, engine, writer, strict, length=length)
+        project = open_project(root, voices, engine, writer, strict, length=length, check=check)
         _backfill(project, first.date(), last.date())
         return
     if (digest is None) == (day is None):
         raise click.UsageError("give either a DIGEST file or --date YYYY-MM-DD")
-    project = open_project(root, voices, engine, writer, strict, allow_partial, length)
+    project = open_project(root, voices, engine, writer, strict, allow_partial, length,
+                           check=None if check is None and not dry_run else bool(check))
     if dry_run:
         _dry_run(project, digest, day.date() if day else None, refresh)
         return
@@ -333,8 +372,10 @@ def write(digest: Path, root: Path, writer: str | None, voices: str | None, stri
 @engine_option
 @voices_option
 @strict_option
+@check_option
 @friendly
-def speak(script: str, root: Path, engine: str | None, voices: str | None, strict: bool) -> None:
+def speak(script: str, root: Path, engine: str | None, voices: str | None, strict: bool,
+          check: bool | None) -> None:
     """Synthesize SCRIPT (a path, or a date for scripts/DATE.yaml) into episodes/DATE/.
 
     Only lines whose text or voice changed are synthesized again; the rest come
@@ -343,7 +384,7 @@ def speak(script: str, root: Path, engine: str | None, voices: str | None, stric
     from . import pipeline
     from .writer import load_script
 
-    project = open_project(root, voices, engine, strict=strict)
+    project = open_project(root, voices, engine, strict=strict, check=check)
     parsed = load_script(project.resolve_script(script))
     _report(pipeline.speak(project, parsed, progress_bar))
 
@@ -362,10 +403,11 @@ def publish(root: Path) -> None:
 @root_option
 @engine_option
 @writer_option
+@check_option
 @friendly
-def demo(root: Path, engine: str | None, writer: str | None) -> None:
+def demo(root: Path, engine: str | None, writer: str | None, check: bool | None) -> None:
     """Build the bundled 4-paper sample digest into the project root (with Kokoro, offline, by default)."""
-    _build(open_project(root, engine=engine, writer=writer), SAMPLE)
+    _build(open_project(root, engine=engine, writer=writer, check=check), SAMPLE)
 
 
 @main.command()
@@ -476,9 +518,48 @@ def report(target: str, root: Path, voices: str | None) -> None:
 
     project = open_project(root, voices)
     click.echo(format_report(report(project, target)))
+    _listening(project, target)
     script, digest, name = script_and_digest(project, target)
     for finding in lint(script, digest):
         click.echo(finding.format(name))
+
+
+def _listening(project: Project, target: str) -> None:
+    """What the listen-back stage heard when TARGET is a built day: per host CER, the worst lines."""
+    import datetime as dt
+
+    from .episode.listen import format_summary
+    from .models import Episode
+
+    try:
+        manifest = project.layout.manifest(dt.date.fromisoformat(target))
+    except ValueError:
+        return
+    if manifest.exists():
+        episode = Episode.read(manifest)
+        if episode.listening is not None:
+            for line in format_summary(episode.listening, {h.id: h.name for h in episode.hosts}):
+                click.echo(line)
+
+
+@main.command(name="check")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@root_option
+@friendly
+def check_command(day: Any, root: Path) -> None:
+    """Hear every line of the episode built for DAY again, cut from its MP3 by the recorded line times.
+
+    Prints CER per host and the worst lines with their times; exit 1 if a line is above the threshold.
+    Nothing is spoken again or rewritten.
+    """
+    from .episode.listen import format_summary, recheck_day
+
+    project = open_project(root)
+    found = recheck_day(project, day.date())
+    for line in format_summary(found.summary):
+        click.echo(line)
+    if found.summary.lines_failed:
+        sys.exit(1)
 
 
 @main.command(name="lint")

@@ -148,8 +148,22 @@ class AudioSettings(_Section):
             raise ValueError(f"{value} Hz cannot be encoded as MP3 "
                              f"(use one of {', '.join(map(str, MP3_SAMPLE_RATES))})")
         return value
-    turn_pause: float = Field(default=0.35, ge=0, le=3)
-    segment_pause: float = Field(default=0.9, ge=0, le=5)
+    turn_pause: float = Field(default=0.4, ge=0, le=3)  # between turns
+    question_pause: float = Field(default=0.25, ge=0, le=3)  # after a question
+    segment_pause: float = Field(default=1.0, ge=0, le=5)  # before a new paper
+    breath_seconds: float = Field(default=5.0, ge=2, le=30)  # longest piece a line is spoken in
+    # Off by default: a daily briefing is listened to for its speech (often sped up); a synthesised
+    # bed under the opening competes with a synthetic voice, and a 64 kbps mono stream smears it.
+    music: bool = False
+
+
+class ListenSettings(_Section):
+    """The listen-back stage: which recogniser, how much of the programme it may cost, when a line fails."""
+
+    recogniser: str = "whisper"  # a plug-in of the podcast.recognisers group
+    budget: float = Field(default=0.15, ge=0, le=5)  # recogniser CPU-s per programme second
+    # CER above which a line is spoken again; None: the engine's own ``asr_threshold``
+    threshold: float | None = Field(default=None, gt=0, le=5)
 
 
 class ScriptSettings(_Section):
@@ -194,6 +208,7 @@ class Settings(_Section):
     script: ScriptSettings = ScriptSettings()
     audio: AudioSettings = AudioSettings()
     llm: LLMSettings = LLMSettings()
+    listen: ListenSettings = ListenSettings()
     _engines: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
 
     def engine_settings(self, name: str) -> Any:

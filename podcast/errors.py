@@ -14,6 +14,7 @@
     │   └── LLMInvalid           kept answering with something that does not validate
     ├── EngineError              a speech engine failed on a line (a fallback may take it)
     │   └── EngineUnavailable    the engine cannot work at all now: the whole run switches
+    ├── ListenFailed             a line still unintelligible after the listen-back repairs (--strict)
     ├── AudioError               assembling, measuring or encoding audio failed
     ├── PublishError             writing the episode folder or the feed failed
     └── SetupError               an installed part is missing (a font, a model): reinstall
@@ -101,6 +102,10 @@ class EngineError(PodcastError):
 class EngineUnavailable(EngineError):
     """The engine cannot work at all right now (offline, blocked, refused): retrying line by
     line is pointless, so the whole run switches engines instead."""
+
+
+class ListenFailed(PodcastError):
+    """A line still unintelligible after the listen-back stage spoke it again (``--strict``)."""
 
 
 class AudioError(PodcastError):

@@ -140,6 +140,7 @@ class Fetcher:
     cache: Path = field(default_factory=lambda: cache_root() / "hf_api")
     transport: httpx.BaseTransport | None = None
     sleep: Callable[[float], None] = time.sleep
+    today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date()  # the list of today still grows
 
     def fetch(self, day: dt.date, refresh: bool = False) -> list[ApiPaper]:
         """The day's papers; raises ``NoPapersError`` for an empty day (see ``listing``)."""
@@ -151,8 +152,7 @@ class Fetcher:
     def listing(self, day: dt.date, refresh: bool = False) -> list[ApiPaper] | NoPapers:
         """The day's papers, or ``NoPapers`` for an empty day."""
         cached = self.cache / f"{day.isoformat()}.json"
-        today = dt.datetime.now(dt.UTC).date()
-        if cached.exists() and not refresh and day < today:
+        if cached.exists() and not refresh and day < self.today():
             papers = read_api_file(cached)
         else:
             data = self._get(day)

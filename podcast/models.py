@@ -272,7 +272,8 @@ class EpisodeHost(_Record):
 class SpokenLine(_Record):
     """Which engine and voice spoke one line, and why when it was not the chosen one."""
 
-    _omit_none: ClassVar[tuple[str, ...]] = ("retries", "why")
+    _omit_none: ClassVar[tuple[str, ...]] = ("retries", "why", "cut_off", "pieces", "cer", "heard", "listen",
+                                                "start", "end")
     segment: str
     line: int
     speaker: str
@@ -280,12 +281,73 @@ class SpokenLine(_Record):
     voice: str
     retries: int | None = None
     why: str | None = None
+    pieces: int | None = None  # engine calls the line was split into for breathing pauses
+    cut_off: int | None = None  # endings the engine cut off at speech level (faded): speak again split
+    cer: float | None = None  # heard back: character error rate (absent: the line was not checked)
+    heard: str | None = None  # what the recogniser heard, kept for a line above the threshold
+    listen: str | None = None  # "split" or "voice": the listen-back stage spoke the line again so
+    start: float | None = None  # seconds into the episode (absent in episodes built before listening)
+    end: float | None = None
+
+
+class HostListening(_Record):
+    checked: int = 0
+    failed: int = 0
+    median_cer: float | None = None
+    mean_cer: float | None = None
+
+
+class WorstLine(_Record):
+    segment: str
+    line: int
+    speaker: str
+    start: float  # seconds into the episode
+    end: float
+    cer: float
+    text: str
+    heard: str
+
+
+class ListenSummary(_Record):
+    """What the listen-back stage heard: per host CER, the worst lines, and what it cost."""
+
+    recogniser: str
+    threshold: float
+    budget: float  # CPU-s allowed per programme second
+    lines_checked: int
+    lines_failed: int  # still above the threshold after the repairs
+    resynthesized: int = 0
+    repaired: int = 0
+    cpu_seconds: float = 0.0
+    realtime_factor: float = 0.0  # cpu_seconds / programme seconds
+    hosts: dict[str, HostListening] = {}
+    worst: list[WorstLine] = []
 
 
 class SpeechSummary(_Record):
     engines: dict[str, int]
     fallbacks: int
     lines: list[SpokenLine]
+
+
+class MasteringFigures(_Record):
+    """What the producer's pass measured and fixed, per episode (see ``podcast.mastering``)."""
+
+    cue_loudness_sd_lu: float
+    cue_loudness_max_jump_lu: float
+    cue_loudness_sd_before_lu: float | None = None  # the same cues without line levelling
+    cue_loudness_max_jump_before_lu: float | None = None
+    cut_off_endings_found: int = 0
+    cut_off_endings_fixed: int = 0
+    ticks_per_speech_minute_before: float = 0.0
+    ticks_per_speech_minute_after: float = 0.0
+    ticks_suppressed: bool = False  # the engine declares vocoder ticks
+    longest_unpaused_s: float = 0.0  # inside a line, with no pause of 120 ms or more
+    breath_splits: int = 0  # lines spoken in several pieces with a breathing pause between
+    gap_after_question_s: float | None = None  # mean turn gaps by context
+    gap_between_turns_s: float | None = None
+    gap_before_segment_s: float | None = None
+    music: bool = False
 
 
 class SegmentMinutes(_Record):
@@ -299,7 +361,7 @@ class Episode(_Record):
     """One published episode, as ``episodes/DATE/episode.json`` holds it; the feed, the site,
     the CLI, the daily script and the report read these and nothing else."""
 
-    _omit_none: ClassVar[tuple[str, ...]] = ("digest",)
+    _omit_none: ClassVar[tuple[str, ...]] = ("digest", "mastering", "listening")
     date: dt.date
     title: str
     description: str = ""
@@ -316,6 +378,8 @@ class Episode(_Record):
     true_peak_dbtp: float | None = None
     lines: int = 0
     speech: SpeechSummary | None = None
+    mastering: MasteringFigures | None = None  # absent in episodes built before mastering
+    listening: ListenSummary | None = None  # absent when the episode was not heard back
     segments: list[SegmentMinutes] = []
     transcripts: dict[str, str] = {}
     chapters_file: str = "chapters.json"

@@ -27,6 +27,7 @@ from .errors import UnknownPlugin
 
 ENGINES = "podcast.engines"
 WRITERS = "podcast.writers"
+RECOGNISERS = "podcast.recognisers"
 
 T = TypeVar("T", bound=Callable[..., Any])
 
@@ -71,11 +72,17 @@ class Registry:
 
 engines = Registry("speech engine", ENGINES)
 writers = Registry("writer", WRITERS)
+recognisers = Registry("speech recogniser", RECOGNISERS)
 
 
 def register_engine(plugin: T, name: str | None = None) -> T:
     """Make an engine class (or factory with the same class attributes) available by name."""
     return engines.register(plugin, name)
+
+
+def register_recogniser(plugin: T, name: str) -> T:
+    """Make a speech recogniser factory available by name (see ``podcast.episode.listen``)."""
+    return recognisers.register(plugin, name)
 
 
 def register_writer(plugin: T, name: str | None = None) -> T:

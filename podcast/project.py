@@ -150,11 +150,12 @@ class Project:
     strict: bool = False
     allow_partial: bool = False  # accept a cut-off digest, leaving its last paper out
     length: str = "default"  # a length preset: short, default ([script] minutes_per_paper) or long
+    check: bool = False  # hear the lines back before packaging (the CLI turns it on when it can run)
 
     @classmethod
     def open(cls, root: Path, voices: str | None = None, *, engine: str | None = None,
              writer: str | None = None, strict: bool = False, allow_partial: bool = False,
-             length: str | None = None) -> Project:
+             length: str | None = None, check: bool = False) -> Project:
         """Read the settings and the preset, and check every choice against the registries."""
         settings = load_settings(root)
         engine_name = plugins.engines.check(engine or settings.engine)
@@ -163,8 +164,10 @@ class Project:
             raise UsageError(f"unknown length {length!r}; choose short, default or long")
         preset = load_voices(root, voices or settings.voices)
         _check_voices(root / "voices" / f"{voices or settings.voices}.toml", preset, engine_name)
+        if check:
+            plugins.recognisers.check(settings.listen.recogniser)
         return cls(root, settings, preset, engine_name, writer_name, strict, allow_partial,
-                   length or "default")
+                   length or "default", check)
 
     @cached_property
     def layout(self) -> Layout:

@@ -38,13 +38,18 @@ from .phrases import Phrases, load_phrases
 from .script.checks import (
     COMPARE,
     NEGATIVE,
+    RISE,
     back_reference,
     cut_off,
+    figure_ratios,
     fits,
     formula,
     fragment,
     has_antecedent,
+    main_clause,
     question_type,
+    ratio_fits,
+    subjectless,
     theme_floor,
 )
 
@@ -275,10 +280,12 @@ _ENUMERATED = re.compile(r"[（(]\s*(?:\d{1,2}|[ivx]{1,4}|[a-h])\s*[)）]")
 _SOFT_REF = re.compile(r"^(?:此外|另外|同时|而且|并且|为此|因此|所以|于是|然而|但是|不过|基于此|对此|"
                        r"由此)[，,]?")
 _ALSO = re.compile(r"^((?:作者|他们|它))(?:还|也)")
-_RISE = re.compile(r"从\s*(\d+(?:\.\d+)?)\s*%?\s*(?:提高|提升|增加|上升)到\s*(\d+(?:\.\d+)?)\s*%?")
 _OWN_THING = re.compile(r"^(?:该|此)(方法|框架|模型|系统|流程|管道|方案|算法|架构|技术)")
+_ANNOUNCEMENT = re.compile(r"[，；](?:具体)?(?:包括|包含|有)[^，。；]{0,12}?"
+                           r"(?:几|两|三|四|五|六|七|八|九|十|多|\d+)(?:个|项|点|大|类|方面)[^。，；]{0,8}。$")
+_QUANTITY_WORD = re.compile(r"(?:超过|高达|约|近)?\d+(?:\.\d+)?\s*(?:%|倍)")
+_MEASURES = re.compile(r"基准|评测|数据集|benchmark|bench(?![a-z])|dataset", re.I)
 _SHORTFALL = re.compile(r"仍|尚未|依然|远低于|远不及|落后|差距|不如")
-_DROP = re.compile(r"(?:降低|减少|缩减|下降)了\s*(\d+(?:\.\d+)?)\s*%")
 
 
 def _pieces(clause: Clause) -> list[str]:
@@ -297,9 +304,19 @@ def _pieces(clause: Clause) -> list[str]:
             said = [f"{head}，{parts[0]}。"] + [f"{p}。" for p in parts[1:]]
             return [p for p in said if not (fragment(p) or cut_off(p) or formula(p) or len(p) > 100)]
         text = head + "。"  # a list of things: say what the list is, not a list of one
+    text = _ANNOUNCEMENT.sub("。", text)  # "，具体包括四个关键贡献。": the list itself is not said
+    if subjectless(text):
+        text = "作者" + text  # in an abstract, the one who does what a bare predicate says is the authors
     if not re.search(r"[。！？!?]\s*$", clause.source) or formula(text) or cut_off(text) or fragment(text):
         return []
     pieces = split_long(text)
+    if len(pieces) == 1 and len(text) > 100:  # a long means clause the listener can do without
+        pieces = split_long(main_clause(text) or text)
+    while len(pieces) > 1 and len(han_only(pieces[0])) < 10:  # "作者介绍了X。" says nothing yet:
+        # it goes only with what says what X is; "一个…模型" is an apposition, not a sentence
+        glue = "，" if re.match(r"一(?:个|种|项|套|组|类)", pieces[1]) else "。"
+        pieces[:2] = [pieces[0].rstrip("。") + glue + pieces[1]]
+    pieces = ["作者" + p if subjectless(p) and re.search("将|把", p) else p for p in pieces]
     if any(fragment(p) or cut_off(p) for p in pieces):
         return [text] if len(text) <= 100 else []
     return pieces
@@ -350,17 +367,21 @@ def _coherent(ordered: list[tuple[tuple[int, int], str, str]], notes: PaperNotes
     return out
 
 
+def _up_to_figure(piece: str) -> str:
+    """The clauses of ``piece`` up to its first figure: a recap names the result, not all of it."""
+    clauses = piece.rstrip("。").split("，")
+    end = next((i for i, c in enumerate(clauses) if count_numbers(c) and COMPARE.search(c)),
+               next((i for i, c in enumerate(clauses) if count_numbers(c)), len(clauses) - 1))
+    return "，".join(clauses[: end + 1]) + "。"
+
+
 def _ratio_phrase(text: str) -> str | None:
-    """Which plain-words restatement a figure allows exactly: double, triple or half."""
-    for m in _RISE.finditer(text):
-        a, b = float(m.group(1)), float(m.group(2))
-        if a > 0 and 1.9 <= b / a <= 2.1:
-            return "restate_double"
-        if a > 0 and 2.85 <= b / a <= 3.15:
-            return "restate_triple"
-    for m in _DROP.finditer(text):
-        if 47 <= float(m.group(1)) <= 53:
-            return "restate_half"
+    """Which plain-words restatement the figures allow exactly (double, triple or half): only
+    when every figure of the line gives the same ratio, so the listener knows what it is about."""
+    ratios = figure_ratios(text)
+    for bank, ratio in (("restate_double", 2.0), ("restate_triple", 3.0), ("restate_half", 0.5)):
+        if ratio_fits(ratio, ratios):
+            return bank
     return None
 
 
@@ -368,7 +389,7 @@ def _big_gain(text: str) -> bool:
     """An improvement worth a reaction: a rise of five points or a fifth, or a multiple."""
     if NEGATIVE.search(text) or not COMPARE.search(text):
         return False
-    for m in _RISE.finditer(text):
+    for m in RISE.finditer(text):
         a, b = float(m.group(1)), float(m.group(2))
         if b - a >= 5 or (a > 0 and b / a >= 1.2):
             return True
@@ -466,12 +487,22 @@ class TemplateWriter:
         key = top.key_result
         pieces = [p for p in (_pieces(key) if key is not None else [])
                   if count_numbers(p) and back_reference(p) is None]
-        fact = f"{title}的结果，{pieces[0]}" if pieces else f"{title}。"
+        fact = f"{title}。"
+        if pieces:
+            short = _up_to_figure(pieces[0])
+            figure = _QUANTITY_WORD.findall(short)
+            if short.count("，") < pieces[0].count("，") or len(short) <= 40:
+                fact = f"{title}的结果，{short}"
+            elif rise := RISE.search(short):  # a change is named by both ends, never by its start alone
+                fact = f"{title}，尤其是{rise.group(0)}这个变化。"
+            elif figure:  # the figure closes the sentence: name it, not the whole sentence again
+                fact = f"{title}，尤其是{figure[0]}这个数字。"
         takeaway = f"如果只记住一件事，我会选{fact}"
         themes = _themes(digest.papers)
         if themes and themes[0][1] >= theme_floor(n):
             theme, k = themes[0]
-            takeaway = f"今天的主线很清楚，{k}篇论文都和{theme}有关。{takeaway}"
+            takeaway = (f"今天的主线很清楚，{k}篇论文都和{theme}有关。" if 2 * k >= n
+                        else f"今天有{k}篇论文都和{theme}有关，这是今天最集中的话题。") + takeaway
         bye = rng.pick(self.phrases["close_bye"]) or self.phrases["close_bye"][0]
         done = f"好了，今天的{n}篇论文就聊到这里。" if n > 1 else "好了，今天这一篇就聊到这里。"
         if len(hosts) == 1:
@@ -519,24 +550,35 @@ class TemplateWriter:
             choice = rng.pick(ph["intro_linked"], title=title, topic=shared[0])
         return choice or rng.pick(ph["intro_next"], title=title) or f"下一篇，{title}。"
 
-    def _question(self, rng: Rng, answer: str, kinds: Sequence[str], notes: PaperNotes) -> str | None:
-        """A question of the first kind in ``kinds`` that ``answer`` really answers."""
+    def _question(self, rng: Rng, answer: str, kinds: Sequence[str], notes: PaperNotes,
+                  asked: set[str] | None = None) -> str | None:
+        """A question of the first kind in ``kinds`` that ``answer`` really answers.
+
+        ``asked`` holds the kinds already asked about this paper: asking "what is their method"
+        after the method was explained sounds as if nobody listened, so a kind is asked once.
+        """
         ph = self.phrases
         name = _name(notes.paper)
+        asked = asked if asked is not None else set()
+        # a benchmark or dataset paper measures; "how did they solve it" presumes a solution
+        measures = bool(_MEASURES.search(f"{notes.paper.title_zh} {notes.paper.title_en}"))
         banks = {
             "motivation": [ph["ask_motivation"]],
             "method": ([ph["ask_method_named"]] if name else []) + [ph["ask_method"]],
             "how-much": [ph["ask_figure"]],
             "numbers": [ph["ask_numbers"]],
             "result": [ph["ask_result"]],
+            "evidence": [ph["ask_evidence"]],
             "limitation": [ph["ask_limit"]],
             "gist": ([ph["ask_gist_named"]] if name else []) + [ph["ask_gist"]],
             "survey": [ph["ask_survey"]],
         }
         for kind in kinds:
-            if not fits(kind, answer):
+            if kind in asked or not fits(kind, answer):
                 continue
             options = list(banks[kind])
+            if kind == "method" and measures:
+                options = [tuple(q for q in bank if "解决" not in q) for bank in options]
             if kind in ("how-much", "numbers", "result") and notes.benchmarks:
                 bench = next((b for b in notes.benchmarks if b in answer), None)
                 if bench:
@@ -545,8 +587,9 @@ class TemplateWriter:
                 options = options[1:] + options[:1]
             for bank in options:
                 q = rng.pick(bank, ph["ask_prefix"], name=name or "")
-                if q is not None and question_type(q) in (kind, "result" if kind != "gist" else kind, None) \
-                        and fits(question_type(q), answer):
+                allowed = {kind, None} | ({"result", "evidence"} if kind != "gist" else set())
+                if q is not None and question_type(q) in allowed and fits(question_type(q), answer):
+                    asked.add(kind)
                     return q
         return None
 
@@ -564,24 +607,39 @@ class TemplateWriter:
         if not ordered:
             return beats
         first = ordered[0][2]
+        asked: set[str] = set()
         opener = self._question(rng, first, ["survey"] if notes.survey else
-                                (["motivation", "gist"] if ordered[0][1] == "problem" else ["gist"]), notes)
+                                (["motivation", "gist"] if ordered[0][1] == "problem" else ["gist"]), notes,
+                                asked)
         head = display_title(paper.title_zh).split("：")[0]
-        beats.append(_Beat("q", opener or f"《{head}》这篇讲的是什么？", "ask"))
+        # with no fitting question, ask for what the first sentence gives: the paper, or its background;
+        # a sentence that is neither (a result said first) gets a question that presumes nothing
+        if opener is None:
+            bank = "ask_what" if fits("gist", first) else "ask_background" if fits("background", first) \
+                else "ask_open"
+            opener = rng.pick(ph[bank]) or f"《{head}》这篇，说来听听？"
+        beats.append(_Beat("q", opener, "ask"))
+        pending = question_type(opener)  # what the turn being spoken is answering
         turn: list[str] = []
         channels = 0
         last_group = ordered[0][1]
         for k, (_, group, piece) in enumerate(ordered):
-            if turn and (group != last_group or len(turn) >= 3):
-                kinds = {"method": ["method"], "result": ["how-much", "numbers", "result"],
+            # a turn that answers "what is wrong with it" holds only sentences that say so
+            strays = bool(turn) and pending in ("motivation", "limitation") and not fits(pending, piece)
+            if turn and (group != last_group or len(turn) >= 3 or strays):
+                kinds = {"method": [] if notes.survey else ["method"],  # a survey reviews, it does not build
+                         "result": ["how-much", "numbers", "evidence", "result"],
                          "limitation": ["limitation"], "problem": ["motivation"]}.get(group, [])
-                q = self._question(rng, piece, kinds, notes) if group != last_group else None
-                if q is None and channels == 0 and rng.chance(0.5):
+                q = self._question(rng, piece, kinds, notes, asked) if group != last_group else None
+                if q is None and (strays or (channels == 0 and rng.chance(0.5))):
                     q = rng.pick(ph["back_channel"])
                     channels += q is not None
+                if q is None and strays:
+                    continue  # nothing to bridge with: leave the sentence out rather than mis-answer
                 if q is not None:
                     beats.append(_Beat("p", "".join(turn), "explain"))
                     beats.append(_Beat("q", q, "ask" if q.endswith("？") else "reply"))
+                    pending = question_type(q)
                     turn = []
             if (not turn and group == "problem" and k == 0 and rng.chance(0.3)
                     and back_reference(piece) is None):

@@ -157,7 +157,9 @@ class EdgeServer:
         app = web.Application()
         app.router.add_get("/edge/v1", self.fake.handle)
         app.router.add_get("/voices/list", self.fake.voice_list)
-        runner = web.AppRunner(app, handle_signals=False)
+        # a stalled handler is cancelled at once on exit instead of holding the shutdown
+        # (and the test's teardown) until the thread join gives up
+        runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.2)
         self.loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", 0)
         self.loop.run_until_complete(site.start())

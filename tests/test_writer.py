@@ -16,7 +16,7 @@ from podcast.length import LengthPlan
 from podcast.speech import engine_pace, get_engine
 from podcast.writer import dump_script, get_writer, load_script
 
-from .conftest import DATA, FAST, SHARED
+from .conftest import DATA, FAST, FAST_BUILD, SHARED
 
 DIGESTS = [SAMPLE, DATA / "2026-03-02_daily_paper.md"]
 if SHARED.exists():
@@ -181,7 +181,7 @@ def test_bad_hand_edits_name_the_field(tmp_path: Path, edit, message: str) -> No
     path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     with pytest.raises(ScriptError, match=message):
         load_script(path)
-    result = CliRunner().invoke(main, ["speak", *FAST, str(path), "--out", str(tmp_path)])
+    result = CliRunner().invoke(main, ["speak", *FAST_BUILD, str(path), "--out", str(tmp_path)])
     assert result.exit_code == 2 and str(path) in result.output
 
 

@@ -151,8 +151,10 @@ def _write_folder(project: Project, perf: Performance, stage: Path, guid: str, s
                for h in script.hosts],
         loudness_lufs=round(mastered.loudness, 2),
         true_peak_dbtp=round(mastered.true_peak, 2),
-        lines=perf.stats.synthesized + perf.stats.cached,
+        lines=sum(len(seg.lines) for seg in script.segments),
         speech=perf.speech,
+        mastering=perf.figures,
+        listening=perf.listening,
         segments=[SegmentMinutes(
             id=seg.id,
             budget_minutes=round(seg.budget_seconds / 60, 2) if seg.budget_seconds is not None else None,

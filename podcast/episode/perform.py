@@ -17,9 +17,13 @@ from typing import Any
 import numpy as np
 
 from .. import audio as audio_mod
-from ..models import Script, SpeechSummary, SpokenLine
+from .. import mastering
+from ..errors import EngineError
+from ..length import Pace
+from ..models import Clip, ListenSummary, MasteringFigures, Script, Sentence, SpeechSummary, SpokenLine
 from ..project import Project
 from ..speech import (
+    SILENCE,
     ClipCache,
     Engine,
     Fallback,
@@ -32,6 +36,16 @@ from ..speech import (
 )
 from ..store import atomic_write_bytes
 from . import Clock
+from .listen import (
+    HeardLine,
+    Listener,
+    Listening,
+    clause_pieces,
+    make_recogniser,
+    refuse,
+    summarise,
+    threshold_for,
+)
 from .transcripts import align_sentences, display_sentences
 
 ProgressFactory = Callable[[int], Callable[[Any], None]]
@@ -49,6 +63,8 @@ class Performance:
     stats: SpeechStats
     speech: SpeechSummary
     clock: Clock
+    figures: MasteringFigures | None = None
+    listening: ListenSummary | None = None
 
 
 def engine(project: Project, name: str | None = None) -> Engine:
@@ -82,30 +98,117 @@ def fallback(project: Project, spoken_by: Engine, hosts: Sequence[str]) -> Fallb
                     later=tuple(later))
 
 
+BREATH = 0.16  # s of silence between the pieces of a long line
+
+
+def breath_pieces(text: str, pace: Pace, longest: float) -> list[str]:
+    """A line cut at clause punctuation into pieces of at most ``longest`` seconds (as planned).
+
+    Engines speak one call in one breath; a listener needs a pause at least every
+    six seconds. Cutting the text (never inside brackets or quotes; also before a
+    《title》) lets every engine
+    pause there, and the clip cache keys each piece by its own text.
+    """
+    if pace.seconds(text) <= longest:
+        return [text]
+    clauses, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "《" and depth <= 0 and text[start:i].strip():  # a breath before a title is natural
+            clauses.append(text[start:i])
+            start = i
+        depth += (ch in "（(《「『“【") - (ch in "）)》」』”】")
+        if ch in "，；：。！？" and depth <= 0 and text[start : i + 1].strip():
+            clauses.append(text[start : i + 1])
+            start = i + 1
+    if text[start:].strip():
+        clauses.append(text[start:])
+    pieces: list[str] = []
+    for clause in clauses:
+        if pieces and (pace.seconds(pieces[-1] + clause) > longest
+                       and pace.seconds(pieces[-1]) >= 1.5 and pace.seconds(clause) >= 1.0):
+            pieces.append(clause)
+        elif pieces:
+            pieces[-1] += clause
+        else:
+            pieces.append(clause)
+    return pieces
+
+
+def join_pieces(clips: Sequence[Clip]) -> Clip:
+    """One line's clip from its pieces, a breathing pause between them, timings shifted."""
+    if len(clips) == 1:
+        return clips[0]
+    rate = max(c.sample_rate for c in clips)
+    parts: list[np.ndarray] = []
+    sentences: list[Sentence] = []
+    t = 0.0
+    for i, clip in enumerate(clips):
+        if i:
+            parts.append(np.zeros(int(BREATH * rate), np.float32))
+            t += int(BREATH * rate) / rate
+        samples = audio_mod.resample(clip.samples.astype(np.float32), clip.sample_rate, rate)
+        spans = clip.sentences or (Sentence("", 0.0, clip.duration),)
+        sentences += [Sentence(s.text, round(t + s.start, 3), round(t + s.end, 3)) for s in spans]
+        parts.append(samples)
+        t += len(samples) / rate
+    return Clip(np.concatenate(parts), rate, tuple(sentences), sum(c.retries for c in clips))
+
+
 def perform(project: Project, script: Script, progress: ProgressFactory | None = None) -> Performance:
-    """Speak every line, time the sentences, assemble the timeline and master it."""
+    """Speak every line (long ones in pieces), master each clip, assemble the timeline and master it."""
     settings = project.settings
     spoken_by = engine(project)
     host_ids = [h.id for h in script.hosts]
     chosen = voices(project, spoken_by, host_ids)
-    requests = [LineRequest(line.speaker, line.text) for seg in script.segments for line in seg.lines]
+    lines = [line for seg in script.segments for line in seg.lines]
+    split = [breath_pieces(line.text, spoken_by.pace, settings.audio.breath_seconds) for line in lines]
+    requests = [LineRequest(line.speaker, piece) for line, pieces in zip(lines, split, strict=True)
+                for piece in pieces]
     tick = progress(len(requests)) if progress else None
     chain = fallback(project, spoken_by, host_ids)
     clock = Clock()
-    clips, stats, records = synthesize_lines(spoken_by, requests, chosen, ClipCache(), tick, chain)
+    piece_clips, stats, piece_records = synthesize_lines(spoken_by, requests, chosen, ClipCache(), tick,
+                                                         chain)
     clock.lap("synthesis")
     spoke = {spoken_by.name: spoken_by, **{e.name: e for e, _ in chain.engines()}}
 
+    clips: list[Clip] = []
+    raw: list[Clip] = []  # unmastered, for the before figures (the same length and timings)
+    records: list[LineRecord] = []
+    line_reports: list[list[mastering.ClipReport]] = []
+    k = 0
+    for pieces in split:
+        line_records = piece_records[k : k + len(pieces)]
+        done, mine = master_pieces(piece_clips[k : k + len(pieces)], line_records, spoke, spoken_by)
+        line_reports.append(mine)
+        records.append(next((r for r in line_records if r.why), line_records[0]))
+        clips.append(done)
+        raw.append(join_pieces(piece_clips[k : k + len(pieces)]))
+        k += len(pieces)
+    del piece_clips
+    heard = None
+    if project.check:
+        heard = hear_back(project, script, Spoken(spoken_by, chosen, chain, spoke),
+                          Lines(split, clips, raw, records, line_reports))
+        clock.lap("listen")
+    reports = [r for mine in line_reports for r in mine]
     cue_texts = []
-    for req, clip, record in zip(requests, clips, records, strict=True):
-        sentences = display_sentences(req.text)
+    for line, clip, record in zip(lines, clips, records, strict=True):
+        sentences = display_sentences(line.text)
         speaker = spoke.get(record.engine, spoken_by)
         display = [(s, len(speaker.speech_text(s))) for s in sentences]
         spans = [(len(s.text), s.start, s.end) for s in clip.sentences]
         cue_texts.append(align_sentences(display, spans))
-    timeline = audio_mod.assemble(script, clips, cue_texts, settings.audio.turn_pause,
-                                  settings.audio.segment_pause)
+    audio = settings.audio
+    gaps = audio_mod.TurnGaps(turn=audio.turn_pause, question=audio.question_pause,
+                              segment=audio.segment_pause)
+    timeline = audio_mod.assemble(script, clips, cue_texts, gaps)
     del clips  # the timeline holds the audio now; the clips would double the memory of a long day
+    unlevelled = audio_mod.assemble(script, raw, cue_texts, gaps).samples
+    del raw
+    before = mastering.spread(mastering.cue_loudness(unlevelled, timeline.sample_rate,
+                                                     [(c.start, c.end) for c in timeline.cues]))
+    del unlevelled
     clock.lap("assemble")
     mastered = audio_mod.master(timeline.samples, timeline.sample_rate, settings.audio.loudness,
                                 settings.audio.true_peak)
@@ -113,20 +216,172 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
     host_f0 = {}
     rate = timeline.sample_rate
     for host in script.hosts:
-        mine = [timeline.samples[int(a * rate) : int(b * rate)]
-                for speaker, a, b in timeline.line_spans if speaker == host.id]
-        if mine:
-            host_f0[host.name] = round(audio_mod.median_f0(np.concatenate(mine), rate), 1)
+        mine_f0 = [timeline.samples[int(a * rate) : int(b * rate)]
+                   for speaker, a, b in timeline.line_spans if speaker == host.id]
+        if mine_f0:
+            host_f0[host.name] = round(audio_mod.median_f0(np.concatenate(mine_f0), rate), 1)
+    figures = mastering_figures(timeline, mastered, reports, split,
+                                any(getattr(e, "vocoder_ticks", False) for e in spoke.values()), before)
+    cut_offs = [sum(r.cut_off for r in mine) for mine in line_reports]
+    summary = None
+    listened: dict[int, tuple[float, str | None, str | None]] = {}
+    if heard is not None:
+        listening, heard_lines = heard
+        times = [(a, b) for _, a, b in timeline.line_spans]
+        summary = summarise(listening, heard_lines, times, len(timeline.samples) / timeline.sample_rate)
+        listened = {i: (round(r.check.cer, 3), None if r.check.ok else r.check.heard, r.repair)
+                    for i, r in listening.results.items()}
     return Performance(script, spoken_by.name, timeline, mastered, host_f0, stats,
-                       speech_record(script, records), clock)
+                       speech_record(script, records, split, cut_offs, listened,
+                                     [(a, b) for _, a, b in timeline.line_spans]), clock, figures, summary)
 
 
-def speech_record(script: Script, records: Sequence[LineRecord]) -> SpeechSummary:
-    """Which engine and voice spoke each line, and why a line was not spoken as planned."""
+def master_pieces(pieces: Sequence[Clip], records: Sequence[LineRecord], spoke: dict[str, Engine],
+                  spoken_by: Engine) -> tuple[Clip, list[mastering.ClipReport]]:
+    """One line's mastered clip from its pieces, and the producer's report per piece."""
+    mine, reports = [], []
+    for clip, record in zip(pieces, records, strict=True):
+        ticks = bool(getattr(spoke.get(record.engine, spoken_by), "vocoder_ticks", False))
+        done, report = mastering.master_clip(clip, ticks)
+        mine.append(done)
+        reports.append(report)
+    return join_pieces(mine), reports
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """Who spoke the script: the engine, its voices, the fallback chain and every engine by name."""
+
+    engine: Engine
+    voices: dict[str, dict[str, Any]]
+    chain: Fallback
+    by_name: dict[str, Engine]
+
+
+@dataclass
+class Lines:
+    """The programme line by line, as perform holds it; the listen-back stage replaces takes in place."""
+
+    split: list[list[str]]
+    clips: list[Clip]  # mastered
+    raw: list[Clip]
+    records: list[LineRecord]
+    reports: list[list[mastering.ClipReport]]
+
+
+def hear_back(project: Project, script: Script, spoken: Spoken,
+              lines: Lines) -> tuple[Listening, list[HeardLine]] | None:
+    """The listen-back stage over the spoken lines: hear a sample, speak failing lines again in
+    shorter pieces, then with the host's other voice, and keep the take that is heard right."""
+    settings = project.settings.listen
+    threshold = threshold_for(spoken.engine, settings.threshold)
+    if threshold is None:  # the engine's audio is not speech a recogniser can judge
+        return None
+    script_lines = [(seg.id, i, line) for seg in script.segments for i, line in enumerate(seg.lines)]
+
+    def engine_of(i: int) -> Engine:
+        return spoken.by_name.get(lines.records[i].engine, spoken.engine)
+
+    heard = []
+    for i, (segment, index, line) in enumerate(script_lines):
+        record = lines.records[i]
+        must = ("cut-off" if any(r.cut_off for r in lines.reports[i])
+                else "retried" if record.retries or record.why else None)
+        heard.append(HeardLine(segment, index, line.speaker, line.text, lines.raw[i],
+                               getattr(engine_of(i), "profile", None),
+                               threshold_for(engine_of(i), settings.threshold) or threshold, must))
+    cache = ClipCache()
+    pending: dict[int, tuple[list[str], list[Clip], list[LineRecord], str | None]] = {}
+
+    def respeak(i: int, how: str) -> Clip | None:
+        if lines.records[i].engine == SILENCE:
+            return None
+        engine_i, speaker = engine_of(i), script_lines[i][2].speaker
+        voice = (spoken.voices if engine_i is spoken.engine else spoken.chain.voices).get(speaker, {})
+        other = None
+        if how == "split":
+            pieces = clause_pieces(script_lines[i][2].text)
+            if pieces == lines.split[i]:
+                return None
+        else:
+            other = voice.get("fallback_voice")
+            if not other:
+                return None
+            voice = {k: v for k, v in voice.items() if k != "fallback_voice"} | {"voice": other}
+            pieces = lines.split[i]
+        try:
+            got, _, records = synthesize_lines(engine_i, [LineRequest(speaker, p) for p in pieces],
+                                               {speaker: voice}, cache, fallback=Fallback(strict=True))
+        except EngineError:
+            return None
+        pending[i] = (pieces, got, records, other)
+        return join_pieces(got)
+
+    def replace(i: int, take: Clip, how: str) -> None:
+        pieces, got, records, other = pending[i]
+        lines.clips[i], lines.reports[i] = master_pieces(got, records, spoken.by_name, spoken.engine)
+        lines.raw[i], lines.split[i] = take, pieces
+        if other is not None:
+            old = lines.records[i]
+            lines.records[i] = LineRecord(old.engine, str(other), why="heard back unintelligible")
+
+    listener = Listener(make_recogniser(settings.recogniser), settings.recogniser, threshold, settings.budget,
+                        respeak, ("split",) if project.strict else ("split", "voice"))
+    listening = listener.run(heard, script.date.isoformat(), sum(c.duration for c in lines.raw), replace)
+    if project.strict:
+        refuse(listening, heard)
+    return listening, heard
+
+
+def mastering_figures(timeline: audio_mod.Timeline, mastered: audio_mod.Mastered,
+                      reports: Sequence[mastering.ClipReport], split: Sequence[Sequence[str]],
+                      suppressed: bool, before: tuple[float, float]) -> MasteringFigures:
+    """The producer's figures for ``episode.json`` and the build's last lines."""
+    rate = timeline.sample_rate
+    cues = [(c.start, c.end) for c in timeline.cues]
+    sd, jump = mastering.spread(mastering.cue_loudness(mastered.samples, rate, cues))
+    minutes = sum(r.speech_seconds for r in reports) / 60 or 1.0
+    by_kind: dict[str, list[float]] = {}
+    for kind, gap in timeline.gaps:
+        by_kind.setdefault(kind, []).append(gap)
+
+    def mean(kind: str) -> float | None:
+        values = by_kind.get(kind)
+        return round(float(np.mean(values)), 3) if values else None
+
+    return MasteringFigures(
+        cue_loudness_sd_lu=round(sd, 2), cue_loudness_max_jump_lu=round(jump, 2),
+        cue_loudness_sd_before_lu=round(before[0], 2), cue_loudness_max_jump_before_lu=round(before[1], 2),
+        cut_off_endings_found=sum(r.cut_off for r in reports),
+        cut_off_endings_fixed=sum(r.fixed for r in reports),
+        ticks_per_speech_minute_before=round(sum(r.ticks_before for r in reports) / minutes, 2),
+        ticks_per_speech_minute_after=round(sum(r.ticks_after for r in reports) / minutes, 2),
+        ticks_suppressed=suppressed,
+        longest_unpaused_s=mastering.longest_unpaused(
+            timeline.samples, rate, [(a, b) for _, a, b in timeline.line_spans]),
+        breath_splits=sum(len(p) > 1 for p in split),
+        gap_after_question_s=mean("question"), gap_between_turns_s=mean("turn"),
+        gap_before_segment_s=mean("segment"), music=False)
+
+
+def speech_record(script: Script, records: Sequence[LineRecord], split: Sequence[Sequence[str]] = (),
+                  cut_offs: Sequence[int] = (),
+                  listened: dict[int, tuple[float, str | None, str | None]] | None = None,
+                  times: Sequence[tuple[float, float]] = ()) -> SpeechSummary:
+    """Which engine and voice spoke each line, and why a line was not spoken as planned; lines
+    spoken in pieces and endings the engine cut off are named, for the synthesis side to redo."""
     where = [(seg.id, i, line.speaker) for seg in script.segments for i, line in enumerate(seg.lines)]
+    pieces = [len(p) for p in split] or [1] * len(where)
+    cuts = list(cut_offs) or [0] * len(where)
+    heard = listened or {}
     lines = [SpokenLine(segment=segment, line=index, speaker=speaker, engine=r.engine, voice=r.voice,
-                        retries=r.retries or None, why=r.why)
-             for (segment, index, speaker), r in zip(where, records, strict=True)]
+                        retries=r.retries or None, why=r.why, pieces=n if n > 1 else None, cut_off=c or None,
+                        cer=heard.get(k, (None,))[0], heard=heard.get(k, (0, None))[1],
+                        listen=heard.get(k, (0, None, None))[2],
+                        start=round(times[k][0], 3) if k < len(times) else None,
+                        end=round(times[k][1], 3) if k < len(times) else None)
+             for k, ((segment, index, speaker), r, n, c) in enumerate(zip(where, records, pieces, cuts,
+                                                                          strict=True))]
     return SpeechSummary(engines=dict(Counter(r.engine for r in records)),
                          fallbacks=sum(r.why is not None for r in records), lines=lines)
 

@@ -20,15 +20,20 @@ from ..abstracts import han_only, release_status, topic_count, ungrounded
 from ..models import Digest, Paper, Script, Segment
 from ..phrases import load_phrases
 from .checks import (
+    ANNOUNCED,
+    BARE_NAME,
     COMPARE,
     NEGATIVE,
     back_reference,
     cut_off,
+    figure_ratios,
     fits,
     formula,
     fragment,
     has_antecedent,
     question_type,
+    ratio_fits,
+    restated_ratio,
     sentences_of,
     theme_floor,
     untitled,
@@ -67,7 +72,9 @@ _AUTHOR_VERBS = r"提出|引入|设计|开发|构建|发现|证明|表明|展示
 _FIRST = re.compile(r"本文|本研究|本工作|本综述|"
                     r"我们(?=" + _AUTHOR_VERBS + r"|的(?:方法|模型|框架|工作|实验|结果|系统|数据))")
 _PEOPLE = re.compile(r"人们(?=" + _AUTHOR_VERBS
-                     + r"|方法|模型|框架|系统|的(?:方法|模型|框架|工作|实验|结果|系统|数据))")
+                     + r"|方法|模型|框架|系统|的(?:方法|模型|框架|工作|实验|结果|系统|数据))|"
+                     r"(?:基于|根据|延续|沿着|扩展了?)人们(?=之前|先前|此前|以往|早期|最近|的|在)|"
+                     r"在人们[^。，]{0,16}基础上|人们(?=之前|先前|此前)(?:的|对|在|提出|发布)")
 
 
 # ---------------------------------------------------------------- rules
@@ -228,6 +235,30 @@ def _fragment(ctx: _Ctx) -> Iterator[Finding]:
                 yield Finding("fragment", seg.id, i, f"{why}: {s[:30]}")
 
 
+@rule("announced")
+def _announced(ctx: _Ctx) -> Iterator[Finding]:
+    """"具体包括四个关键贡献。" must be followed by the items it announces."""
+    for seg in ctx.script.segments:
+        flat = [(i, s) for i, line in enumerate(seg.lines) for s in sentences_of(line.text)]
+        for k, (i, s) in enumerate(flat):
+            if not ANNOUNCED.search(s):
+                continue
+            after = flat[k + 1][1] if k + 1 < len(flat) else ""
+            if not re.match(r"(?:第一|首先|一是|其一|一方面|[1一][、.．])", after):
+                yield Finding("announced", seg.id, i, f"announces a list that never follows: {s[-20:]}")
+
+
+@rule("bare-name")
+def _bare_name(ctx: _Ctx) -> Iterator[Finding]:
+    """"作者介绍了X。" must be followed by what X is, or the listener learns only a name."""
+    for seg in ctx.script.segments:
+        flat = [(i, s) for i, line in enumerate(seg.lines) for s in sentences_of(line.text)]
+        for k, (i, s) in enumerate(flat):
+            after = flat[k + 1][1] if k + 1 < len(flat) else ""
+            if BARE_NAME.match(s) and not re.match(r"(?:这是|它是|一种|一个|该|其)", after):
+                yield Finding("bare-name", seg.id, i, f"names the paper and says nothing about it: {s}")
+
+
 @rule("formula")
 def _formula(ctx: _Ctx) -> Iterator[Finding]:
     for seg, i, text in _lines(ctx):
@@ -302,6 +333,21 @@ def _analogy(ctx: _Ctx) -> Iterator[Finding]:
                 if not concept.occurs_in(source):
                     yield Finding("analogy", seg.id, i, f"explains {concept.label}, which this paper only "
                                                         "mentions inside a longer term (or not at all)")
+
+
+@rule("restate")
+def _restate(ctx: _Ctx) -> Iterator[Finding]:
+    """翻了一倍, 提高了一半 … only when every figure of the line before gives that ratio."""
+    for seg in ctx.script.segments:
+        for i in range(1, len(seg.lines)):
+            claimed = restated_ratio(seg.lines[i].text)
+            if claimed is None:
+                continue
+            ratios = figure_ratios(seg.lines[i - 1].text)
+            if not ratio_fits(claimed, ratios):
+                given = ", ".join(f"{r:.2f}" for r in ratios) or "no ratio"
+                yield Finding("restate", seg.id, i, f"restates a ratio of {claimed:g}, the line before "
+                              f"gives {given}")
 
 
 @rule("day-facts")

@@ -18,6 +18,8 @@ An engine is a class with these class attributes and methods (see ``Engine``)::
     revision: str             change it whenever the audio for a text would change
     needs_network: bool       capability: talks to a service
     word_timings: bool        capability: sentences are timed by the engine itself
+    vocoder_ticks: bool       optional capability: its vocoder leaves short high-band clicks,
+                              which mastering then suppresses (default False)
     pace: Pace                how fast it speaks, for length planning
     settings_model            optional: a pydantic model (subclass ``EngineSettings``)
                               for its podcast.toml table; validated by the config loader

