@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from podcast.cli import SAMPLE, main
 
-from .conftest import FAST, FAST_BUILD
+from .conftest import FAST_BUILD
 from .fakes import FakeHF, serve
 
 DATE = "2026-11-20"

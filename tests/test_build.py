@@ -16,7 +16,7 @@ from podcast.audio import measure_ebur128
 from podcast.cli import main
 from podcast.feed import PODCAST_NS, podcast_guid
 
-from .conftest import DATA, FAST, FAST_BUILD, decoded_duration
+from .conftest import DATA, FAST_BUILD, decoded_duration
 
 DATE = "2026-11-20"
 

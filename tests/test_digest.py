@@ -9,7 +9,7 @@ from podcast.cli import SAMPLE, main
 from podcast.digest import parse_digest, read_digest
 from podcast.errors import DigestError
 
-from .conftest import DATA, FAST, FAST_BUILD, SHARED
+from .conftest import DATA, FAST_BUILD, SHARED
 
 
 def as_json(path: Path) -> dict:

@@ -208,7 +208,8 @@ def test_a_preset_with_an_unknown_voice_stops_before_anything_is_written(tmp_pat
     voices.mkdir()
     preset = (Path("voices") / "default.toml").read_text("utf-8").replace('"zm_yunxi"', '"zm_nobody"')
     (voices / "odd.toml").write_text(preset, "utf-8")
-    result = CliRunner().invoke(main, ["speak", "2026-11-20", "--voices", "odd", "--root", str(tmp_path), "--no-check"])
+    result = CliRunner().invoke(main, ["speak", "2026-11-20", "--voices", "odd", "--root", str(tmp_path),
+                                       "--no-check"])
     assert result.exit_code != 0 and "engines.kokoro.B: voice" in result.output
     assert "zm_nobody" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["voices"]

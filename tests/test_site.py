@@ -21,8 +21,6 @@ from podcast.digest import read_digest
 from podcast.serve import PreviewServer
 from podcast.visuals import cjk_font, is_blank, keywords, trend_chart
 
-from .conftest import FAST
-
 DATE = "2026-11-20"
 
 

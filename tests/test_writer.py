@@ -16,7 +16,7 @@ from podcast.length import LengthPlan
 from podcast.speech import engine_pace, get_engine
 from podcast.writer import dump_script, get_writer, load_script
 
-from .conftest import DATA, FAST, FAST_BUILD, SHARED
+from .conftest import DATA, FAST_BUILD, SHARED
 
 DIGESTS = [SAMPLE, DATA / "2026-03-02_daily_paper.md"]
 if SHARED.exists():
