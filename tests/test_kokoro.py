@@ -215,6 +215,7 @@ def test_a_preset_with_an_unknown_voice_stops_before_anything_is_written(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["voices"]
 
 
+@pytest.mark.slow  # about a minute under load: the Kokoro model loads and speaks four lines
 def test_the_default_engine_speaks_both_hosts_with_kokoro(tmp_path: Path) -> None:
     """The one end-to-end run with the default engine (every other test asks for the fast one):
     a four-line episode, spoken by two different Kokoro voices, as episode.json records."""
