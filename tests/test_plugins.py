@@ -18,6 +18,8 @@ import yaml
 from click.testing import CliRunner
 
 from podcast.cli import SAMPLE, main
+from podcast.config import AudioSettings
+from podcast.episode.perform import breath_pieces
 from podcast.feed import PODCAST_NS
 from podcast.speech import check_clip, get_engine
 
@@ -48,7 +50,12 @@ def test_a_registered_engine_builds_an_episode_end_to_end(tmp_path: Path, fake_s
     manifest = manifest_of(root)
     lines = lines_of(root)
     assert manifest["engine"] == "fake" and manifest["speech"]["engines"] == {"fake": len(lines)}
-    assert len(fake_speech.spoken) == len(lines)  # every line went through the plug-in, once
+    # every line went through the plug-in, once: a long line as its breathing pieces, each once
+    engine = get_engine("fake")
+    pieces = [engine.speech_text(p) for ln in lines
+              for p in breath_pieces(ln["text"], engine.pace, AudioSettings().breath_seconds)]
+    assert len(pieces) > len(lines)  # the sample has long lines: the pieces are what is counted
+    assert sorted(text for text, _ in fake_speech.spoken) == sorted(pieces)
     assert {pitch for _, pitch in fake_speech.spoken} == {220.0, 140.0}  # each host's own voice settings
     f0 = {h["id"]: h["median_f0_hz"] for h in manifest["hosts"]}
     assert f0["A"] == pytest.approx(220, rel=0.1) and f0["B"] == pytest.approx(140, rel=0.1)
@@ -66,7 +73,7 @@ def test_a_registered_engine_builds_an_episode_end_to_end(tmp_path: Path, fake_s
 
     again = CliRunner().invoke(main, ["speak", DATE, "--engine", "fake", "--out", str(root)])
     assert again.exit_code == 0 and "0 synthesized" in again.output  # the clip cache knows the plug-in
-    assert len(fake_speech.spoken) == len(lines)
+    assert len(fake_speech.spoken) == len(pieces)  # nothing reached the plug-in again
 
 
 def test_a_registered_writer_and_engine_build_together(tmp_path: Path) -> None:
