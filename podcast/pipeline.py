@@ -29,7 +29,7 @@ from .locks import day_lock, feed_lock
 from .models import Digest, Episode, Script
 from .project import Layout, Project
 from .publish import publish as publish_files
-from .store import atomic_write_bytes
+from .store import atomic_write_bytes, interrupted_days, recover
 from .translate import build_digest, translate
 from .writer import WriterOptions, dump_script, get_writer, load_script
 
@@ -116,9 +116,24 @@ def speak(project: Project, script: Script, progress: ProgressFactory | None = N
     return SpeakResult(folder, episode, performance, performance.clock.laps)
 
 
+def recover_interrupted(project: Project) -> list[dt.date]:
+    """Put back every day a crash left in hidden folders, so no publish drops a day.
+
+    A day another run is working on right now (its lock is held) is left to that run."""
+    layout = project.layout
+    done = []
+    for day in interrupted_days(layout.episodes):
+        with day_lock(layout.day_lock(day), day.isoformat(), wait=False) as mine:
+            if mine:
+                recover(layout.episodes, day)
+                done.append(day)
+    return done
+
+
 def publish(project: Project) -> Path:
     """episodes/*/episode.json -> feed/feed.xml, the cover and the show page feed/index.html."""
     with feed_lock(project.layout.feed_lock):
+        recover_interrupted(project)
         return publish_files(project)
 
 

@@ -7,11 +7,16 @@ place so a reader never sees half an episode.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -98,11 +103,59 @@ def recover(episodes: Path, date: dt.date) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+_HIDDEN_DAY = re.compile(r"\.(?:previous|staging)-(\d{4}-\d{2}-\d{2})-\d+$")
+
+
+def interrupted_days(episodes: Path) -> list[dt.date]:
+    """Days a crash left in hidden folders (a swap or a staging that never finished)."""
+    days = set()
+    for path in episodes.glob(".*-*"):
+        match = _HIDDEN_DAY.match(path.name)
+        if match:
+            with contextlib.suppress(ValueError):
+                days.add(dt.date.fromisoformat(match.group(1)))
+    return sorted(days)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step with Linux's ``renameat2(RENAME_EXCHANGE)``; False where the
+    system or the filesystem cannot (then the caller falls back to two renames)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    at_fdcwd = -100
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
 def swap_in(staging: Path, final: Path) -> None:
-    """Replace ``final`` with ``staging``; the old folder is removed only afterwards."""
+    """Replace ``final`` with ``staging`` so that the day is always published under its name.
+
+    On Linux the two folders are exchanged in one step; elsewhere the old folder
+    is moved aside first, and a crash between the two renames is undone by
+    ``recover`` (which runs before every publish). The old folder is removed last.
+    """
+    if final.exists() and _exchange(staging, final):
+        faults.reached("swap")
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the old episode
+        return
     previous = final.parent / f".previous-{final.name}-{os.getpid()}"
     if final.exists():
         final.rename(previous)
+    faults.reached("swap")
     staging.rename(final)
     if previous.exists():
         shutil.rmtree(previous, ignore_errors=True)
