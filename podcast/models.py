@@ -388,7 +388,8 @@ class Episode(_Record):
     digest: str | None = None  # the day's digest Markdown in the folder, when the digest was known
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+        """The manifest; NaN and Infinity are not JSON, and a reader would choke on them."""
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
     @classmethod
     def read(cls, path: Path) -> Episode:

@@ -58,18 +58,31 @@ def cached_artifact(kind: str, key: object, make: Callable[[], bytes]) -> bytes:
     """Bytes made from ``key`` (JSON-able), computed once and kept in the cache folder.
 
     Used for what is slow to remake and fully determined by its inputs: the
-    MP3 of identical PCM, the day's pictures, the generated cover.
+    MP3 of identical PCM, the day's pictures, the generated cover. Each entry
+    starts with the sha256 of its payload; an entry that does not match it
+    (damaged on disk, or from before the hash was kept) is made again, so a
+    damaged cached MP3 is never published.
     """
     digest = hashlib.sha256(json.dumps([kind, key], sort_keys=True, ensure_ascii=False,
                                        default=str).encode()).hexdigest()
     path = cache_root() / "artifacts" / kind / digest
     try:
-        return path.read_bytes()
+        stored = path.read_bytes()
     except OSError:
-        pass
+        stored = b""
+    head, payload = stored[:_HASH_HEAD], stored[_HASH_HEAD:]
+    if head == _hash_head(payload):
+        return payload
     data = make()
-    atomic_write_bytes(path, data)
+    atomic_write_bytes(path, _hash_head(data) + data)
     return data
+
+
+_HASH_HEAD = len("sha256:") + 64 + 1
+
+
+def _hash_head(data: bytes) -> bytes:
+    return b"sha256:" + hashlib.sha256(data).hexdigest().encode() + b"\n"
 
 
 def write_text(path: Path, text: str) -> None:
@@ -78,7 +91,8 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """JSON for other programs: NaN and Infinity are not JSON, so they are refused here."""
+    write_text(path, json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
 
 
 def staging_dir(episodes: Path, date: dt.date) -> Path:

@@ -105,6 +105,8 @@ def _write_folder(project: Project, perf: Performance, stage: Path, guid: str, s
         comment=desc, cover=cover, cover_mime="image/png" if ext == "png" else "image/jpeg"),
         timeline.chapters)
     duration = audio_mod.mp3_duration(mp3)
+    loudness, peak = audio_mod.measure_file(mp3)  # what listeners get, not what was aimed at
+    clock.lap("measure")
     write_text(stage / "transcript.vtt", to_vtt(timeline.cues))
     write_text(stage / "transcript.srt", to_srt(timeline.cues))
     write_json(stage / "chapters.json", chapters_json(timeline.chapters))
@@ -149,8 +151,8 @@ def _write_folder(project: Project, perf: Performance, stage: Path, guid: str, s
         writer=script.writer,
         hosts=[EpisodeHost(id=h.id, name=h.name, median_f0_hz=perf.host_f0.get(h.name))
                for h in script.hosts],
-        loudness_lufs=round(mastered.loudness, 2),
-        true_peak_dbtp=round(mastered.true_peak, 2),
+        loudness_lufs=round(loudness, 2),
+        true_peak_dbtp=round(peak, 2),
         lines=sum(len(seg.lines) for seg in script.segments),
         speech=perf.speech,
         mastering=perf.figures,
