@@ -47,8 +47,9 @@ def encoded_mp3(mastered: audio_mod.Mastered, bitrate: int, out_rate: int) -> by
     return cached_artifact("mp3", [pcm, mastered.sample_rate, bitrate, out_rate], encode)
 
 
-def day_digest(project: Project, day: dt.date, given: Path | None) -> Digest | None:
-    """The digest behind an episode, for its digest page and keyword cloud, if we can find it."""
+def day_digest(project: Project, day: dt.date, given: Path | None) -> tuple[Digest | None, Path | None]:
+    """The digest behind an episode, for its digest page and keyword cloud, and the file it was
+    read from (kept in the new folder as ``source.md``, so a second ``speak`` still finds it)."""
     layout = project.layout
     for path in (given, layout.digest(day), layout.episode(day) / "source.md"):
         if path is not None and path.exists():
@@ -57,8 +58,8 @@ def day_digest(project: Project, day: dt.date, given: Path | None) -> Digest | N
             except PodcastError:
                 continue
             if digest.date == day:
-                return digest
-    return None
+                return digest, path
+    return None, None
 
 
 def package(project: Project, performance: Performance, source_digest: Path | None = None,
@@ -75,8 +76,8 @@ def package(project: Project, performance: Performance, source_digest: Path | No
         guid = Episode.read(layout.manifest(script.date)).guid  # GUIDs never change
     stage = staging_dir(layout.episodes, script.date)
     try:
-        if digest is None or digest.date != script.date:
-            digest = day_digest(project, script.date, source_digest)
+        if digest is None or digest.date != script.date or source_digest is None:
+            digest, source_digest = day_digest(project, script.date, source_digest)
         episode = _write_folder(project, performance, stage, guid, source_digest, digest)
         swap_in(stage, final)
     except BaseException:
