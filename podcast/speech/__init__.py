@@ -310,7 +310,7 @@ class _Run:
         while True:
             t0 = time.perf_counter()
             clip = engine.synthesize(text, voice)
-            problem = check_clip(clip, line.text, engine.pace)
+            problem = check_clip(clip, text, engine.pace)  # what it was asked to say, not the display
             with self.lock:
                 self.spent += time.perf_counter() - t0
             if problem is None:
