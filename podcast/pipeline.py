@@ -23,6 +23,7 @@ from .digest import read_digest, render_digest
 from .episode.package import package
 from .episode.perform import Performance, ProgressFactory, SpeechStats, perform
 from .errors import ConfigError, LLMUnavailable
+from .fit import fit_to_length
 from .hfapi import Fetcher, NoPapers
 from .llm import LLM, LLMConfig
 from .locks import day_lock, feed_lock
@@ -90,6 +91,9 @@ def script_for(project: Project, digest: Digest, warn: Warn = _quiet) -> Script:
     """The script the project's writer makes for ``digest``, in memory (write, report, lint)."""
     writer = get_writer(project.writer, writer_options(project, warn))
     script = writer.write(digest, project.hosts, project.settings.show.title, project.length_plan())
+    script, cuts = fit_to_length(script, project.length_plan())  # any writer: max_minutes holds
+    for note in cuts:
+        warn(note)
     if digest.notes:  # e.g. a cut-off paper left out: the episode says so
         script = script.model_copy(update={"notes": [*script.notes, *digest.notes]})
     return script
