@@ -114,6 +114,10 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except PodcastError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:  # a file system refusal outside the store's boundary: still one line
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.secho(f"error: {where}{exc.strerror or exc}", fg="red", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             click.secho("interrupted; re-run to resume from the clip cache", err=True)
             sys.exit(130)

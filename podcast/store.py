@@ -18,11 +18,38 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from . import faults
+from .errors import StorageError
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn the operating system's refusal to write (a read-only folder, a full disk, a file
+    where a folder should be) into one line naming the path and the reason."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, (BlockingIOError, InterruptedError)):
+            raise
+        where = exc.filename or path
+        reason = exc.strerror or str(exc)
+        hint = ""
+        if exc.errno == errno.ENOSPC or exc.errno == errno.EFBIG:
+            hint = "the disk is full or the file is too large"
+        elif _inside(Path(where), cache_root()):
+            hint = "set PODCAST_CACHE_DIR to a writable folder"
+        raise StorageError(where, reason, hint) from exc
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 def cache_root() -> Path:
@@ -37,6 +64,11 @@ def cache_root() -> Path:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temp file in the same folder and ``os.replace``: never a half file."""
+    with writing(path):
+        _atomic_write(path, data)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -87,7 +119,8 @@ def _hash_head(data: bytes) -> bytes:
 
 def write_text(path: Path, text: str) -> None:
     """A file inside a staging folder (the folder, not the file, is swapped in atomically)."""
-    path.write_text(text, encoding="utf-8", newline="\n")
+    with writing(path):
+        path.write_text(text, encoding="utf-8", newline="\n")
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -97,11 +130,12 @@ def write_json(path: Path, data: Any) -> None:
 
 def staging_dir(episodes: Path, date: dt.date) -> Path:
     """A fresh hidden folder next to the final one (same filesystem, so rename is atomic)."""
-    episodes.mkdir(parents=True, exist_ok=True)
     path = episodes / f".staging-{date.isoformat()}-{os.getpid()}"
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir()
+    with writing(path):
+        episodes.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir()
     return path
 
 
@@ -162,6 +196,11 @@ def swap_in(staging: Path, final: Path) -> None:
     is moved aside first, and a crash between the two renames is undone by
     ``recover`` (which runs before every publish). The old folder is removed last.
     """
+    with writing(final):
+        _swap(staging, final)
+
+
+def _swap(staging: Path, final: Path) -> None:
     if final.exists() and _exchange(staging, final):
         faults.reached("swap")
         shutil.rmtree(staging, ignore_errors=True)  # now holds the old episode

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import resource
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -281,3 +285,57 @@ def test_a_pasted_paragraph_is_split_into_lines(built_copy: Path) -> None:
     lines = spoken["segments"][1]["lines"]
     assert all(len(ln["text"]) <= 300 for ln in lines) and len(lines) > 20
     assert any("5,500-character line was split" in n for n in spoken["notes"])
+
+
+def unlocked(files: dict[str, str]) -> dict[str, str]:
+    """A snapshot without the lock files, which name the pid of the last run that took them."""
+    return {k: v for k, v in files.items() if ".lock" not in k}
+
+
+def _cli(root: Path, *args: str, env: dict[str, str] | None = None,
+         fsize: int | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in its own process (a resource limit must not reach the test runner)."""
+    def limit() -> None:
+        if fsize is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+
+    return subprocess.run([sys.executable, "-m", "podcast.cli", *args, "--out", str(root)], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, **(env or {})}, preexec_fn=limit)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_a_root_that_cannot_be_written_is_one_line(root: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", "utf-8")
+    line = one_line_error(_cli(blocker / "root", "build", str(SAMPLE)))
+    assert str(blocker / "root") in line and "Not a directory" in line
+    if os.geteuid() != 0:  # the superuser writes into read-only folders anyway
+        readonly = tmp_path / "readonly"
+        readonly.mkdir()
+        readonly.chmod(0o555)
+        line = one_line_error(_cli(readonly, "build", str(SAMPLE)))
+        assert str(readonly) in line and "Permission denied" in line
+
+
+def test_an_unwritable_cache_is_one_line(root: Path, tmp_path: Path) -> None:
+    before = unlocked(snapshot(root))
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("not a folder", "utf-8")
+    line = one_line_error(_cli(root, "speak", DATE, env={"PODCAST_CACHE_DIR": str(blocker)}))
+    assert str(blocker) in line and "Not a directory" in line and "PODCAST_CACHE_DIR" in line
+    assert unlocked(snapshot(root)) == before
+
+
+def test_a_full_disk_is_one_line(root: Path) -> None:
+    before = unlocked(snapshot(root))
+    line = one_line_error(_cli(root, "speak", DATE, fsize=200_000))  # the episode's MP3 is larger
+    assert "cannot write: File too large (the disk is full or the file is too large)" in line
+    assert unlocked(snapshot(root)) == before
+    assert not list((root / "episodes").glob(".staging-*"))
