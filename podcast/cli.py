@@ -407,11 +407,12 @@ def publish(root: Path) -> None:
 @root_option
 @engine_option
 @writer_option
+@voices_option
 @check_option
 @friendly
-def demo(root: Path, engine: str | None, writer: str | None, check: bool | None) -> None:
+def demo(root: Path, engine: str | None, writer: str | None, voices: str | None, check: bool | None) -> None:
     """Build the bundled 4-paper sample digest into the project root (offline by default)."""
-    _build(open_project(root, engine=engine, writer=writer, check=check), SAMPLE)
+    _build(open_project(root, voices, engine=engine, writer=writer, check=check), SAMPLE)
 
 
 @main.command()

@@ -54,3 +54,24 @@ def test_nan_from_an_engine_is_refused(tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="not numbers"):
         synthesize_lines(Broken(), [LineRequest("a", "这是一句普通的话。")], {"a": {}}, ClipCache(tmp_path),
                          fallback=Fallback(strict=True))
+
+
+def test_voice_list_errors_are_cut_between_words() -> None:
+    from podcast.speech.edge import short_reason
+
+    reason = short_reason(OSError("Cannot connect to host speech.platform.example.com:443 ssl:default "
+                                  "[Connect call failed ('10.0.0.1', 443)] " * 4))
+    assert reason.endswith(" …") and len(reason) < 200
+    words = reason.removeprefix("OSError: ").removesuffix(" …").split()
+    assert all(w in "Cannot connect to host speech.platform.example.com:443 ssl:default "
+               "[Connect call failed ('10.0.0.1', 443)]" for w in words)
+
+
+def test_demo_takes_a_voice_preset(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from podcast.cli import main
+
+    result = CliRunner().invoke(main, ["demo", "--voices", "no-such-preset", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "no-such-preset" in result.output
+    assert not (tmp_path / "episodes").exists()
