@@ -215,8 +215,9 @@ strict_option = click.option("--strict", is_flag=True,
                              help="Fail instead of falling back (LLM writer to templates, or a speech "
                                   "engine to another voice or the offline engine).")
 partial_option = click.option("--allow-partial", is_flag=True,
-                              help="Accept a digest that was cut off (a failed download): its last, "
-                                   "unfinished paper is left out and the episode notes say so.")
+                              help="Accept a digest that was cut off (a failed download), or a day whose "
+                                   "translation of some papers keeps failing its checks: those papers "
+                                   "are left out and the episode notes say so.")
 
 
 @main.command()
@@ -322,8 +323,9 @@ def _dry_run(project: Project, digest: Path | None, day: Any, refresh: bool) -> 
 @date_option
 @root_option
 @click.option("--refresh", is_flag=True, help="Fetch the list again even if it is cached.")
+@partial_option
 @friendly
-def fetch(day: Any, root: Path, refresh: bool) -> None:
+def fetch(day: Any, root: Path, refresh: bool, allow_partial: bool) -> None:
     """Fetch a day's papers from the Hugging Face API and translate them into scripts/DATE_daily_paper.md.
 
     Uses GET $HF_ENDPOINT/api/daily_papers?date=D (default https://huggingface.co)
@@ -331,7 +333,7 @@ def fetch(day: Any, root: Path, refresh: bool) -> None:
     """
     if day is None:
         raise click.UsageError("--date YYYY-MM-DD is required")
-    _fetch(open_project(root), day.date(), refresh)
+    _fetch(open_project(root, allow_partial=allow_partial), day.date(), refresh)
 
 
 def _build(project: Project, digest: Path) -> None:
