@@ -440,14 +440,15 @@ def measure_file(path: Path) -> tuple[float, float]:
     out = subprocess.run(
         [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-filter_complex",
          "ebur128=dualmono=true:peak=true:framelog=quiet", "-f", "null", "-"],
-        capture_output=True, text=True, check=False)
+        capture_output=True, check=False)
+    text = out.stderr.decode(errors="replace")  # ffmpeg echoes the tags, which may be any bytes
     loudness = peak = None
-    for line in out.stderr.splitlines():
+    for line in text.splitlines():
         fields = line.split()
         if fields[:1] == ["I:"] and "LUFS" in fields:
             loudness = float(fields[1])
         elif fields[:1] == ["Peak:"] and "dBFS" in fields:
             peak = float(fields[1])
     if loudness is None or peak is None or not (math.isfinite(loudness) and math.isfinite(peak)):
-        raise AudioError(f"ffmpeg could not measure {path.name}: {out.stderr[-200:]}")
+        raise AudioError(f"ffmpeg could not measure {path.name}: {text[-200:]}")
     return loudness, peak
