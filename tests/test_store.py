@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -33,12 +34,32 @@ def test_reported_loudness_and_peak_are_measured_on_the_published_mp3(built: Pat
     assert peak <= -1.0 + 0.5  # the ceiling holds on the decoded MP3 too (MP3 adds a little overshoot)
 
 
+def day_clips(root: Path, cache: Path) -> list[Path]:
+    """The cached clips of two different lines of the day's script."""
+    from podcast.episode.perform import engine, voices
+    from podcast.pipeline import Project
+    from podcast.writer import load_script
+
+    project = Project.open(root)
+    script = load_script(project.layout.script(dt.date.fromisoformat(DATE)))
+    spoken_by = engine(project)
+    chosen = voices(project, spoken_by, [h.id for h in script.hosts])
+    texts = {}
+    for seg in script.segments:
+        for line in seg.lines:
+            fed = spoken_by.speech_text(line.text)
+            if len(fed) > 20:
+                texts.setdefault(fed, line.speaker)
+    keys = [ClipCache.key(spoken_by, chosen[speaker], fed) for fed, speaker in list(texts.items())[:2]]
+    return [cache / "clips" / key[:2] / f"{key}.f32" for key in keys]
+
+
 def test_a_damaged_clip_cache_and_mp3_cache_are_remade(built_copy: Path, clip_cache: Path, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "cache"
     shutil.copytree(clip_cache, cache, symlinks=True)
     monkeypatch.setenv("PODCAST_CACHE_DIR", str(cache))
-    clips = sorted((cache / "clips").rglob("*.f32"), key=lambda p: p.stat().st_size, reverse=True)
+    clips = day_clips(built_copy, cache)
     # flipped bytes: a few samples become enormous (the episode would be mastered ~20 dB too quiet)
     flipped = bytearray(clips[0].read_bytes())
     for i in range(3, len(flipped), 4000):
