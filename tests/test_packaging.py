@@ -22,7 +22,6 @@ def test_the_browser_driver_and_profiler_are_not_in_the_default_group() -> None:
     groups = PYPROJECT["dependency-groups"]
     default = PYPROJECT.get("tool", {}).get("uv", {}).get("default-groups", ["dev"])
     installed_by_default = set().union(*(names(groups[g]) for g in default))
-    assert not installed_by_default & {"playwright", "pyinstrument", "faster-whisper"}
+    assert not installed_by_default & {"playwright", "pyinstrument"}
     assert "pytest" in installed_by_default  # `uv run pytest` still works on its own
     assert names(groups["browser"]) == {"playwright"} and names(groups["profile"]) == {"pyinstrument"}
-    assert "faster-whisper" in names(groups["listen"])
