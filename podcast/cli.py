@@ -396,7 +396,7 @@ def publish(root: Path) -> None:
     """Rebuild feed/feed.xml, the cover and the show page from every episode under episodes/."""
     from . import pipeline
 
-    click.echo(f"feed     {pipeline.publish(open_project(root))}")
+    click.echo(f"feed     {pipeline.publish(open_project(root), _warn_one)}")
 
 
 @main.command()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import DigestError
-from .models import Digest, Paper
+from .models import Digest, Paper, modern_date
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _TITLE = re.compile(r"^#\s+.*?(\d{4}-\d{2}-\d{2})\s*论文日报")
@@ -201,9 +201,10 @@ def _find_date(lines: list[str], source: str) -> dt.date:
 
 def _to_date(value: str, source: str, line: int | None) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        return modern_date(dt.date.fromisoformat(value))
     except ValueError as exc:
-        raise DigestError(source, f"invalid date {value!r}", line) from exc
+        why = str(exc) if "1970" in str(exc) else f"invalid date {value!r}"
+        raise DigestError(source, why, line) from exc
 
 
 def _first_line(lines: list[str], prefix: str) -> int | None:
