@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -258,6 +259,19 @@ class DigestExtras:
     trend: str | None = None
     audio: str | None = None
     channels: tuple[tuple[str, str], ...] = ()
+
+
+_NOT_A_FIELD = re.compile(r"GPT|综合|其他|其它", re.I)
+
+
+def research_fields(topics: Sequence[str]) -> list[str]:
+    """The digest's stated 热门领域 that are research fields: the one source the audio, the feed
+    and the pages say. A model name ("GPT") or "综合领域" is not a field."""
+    seen: list[str] = []
+    for topic in topics:
+        if topic and not _NOT_A_FIELD.search(topic) and topic not in seen:
+            seen.append(topic)
+    return seen
 
 
 def render_digest(date: dt.date, papers: list[Paper], hot_topics: list[str],

@@ -24,7 +24,7 @@ from feedgen.feed import FeedGenerator
 from .config import ShowSettings
 from .episode.transcripts import short_stamp, stamp
 from .errors import PublishError
-from .models import Episode
+from .models import Episode, EpisodeChapter
 from .project import Layout
 from .render import render
 from .store import atomic_write_bytes
@@ -111,6 +111,25 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         return entry
 
 
+_ARXIV = re.compile(r"https?://arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?")
+_HF = re.compile(r"https?://huggingface\.co/papers/(\d{4}\.\d{4,5})/?")
+
+
+def paper_links(chapters: Sequence[EpisodeChapter]) -> list[dict[str, Any]]:
+    """Each paper chapter's links for the show notes, written out as visible URLs: many apps
+    show notes as text and link bare URLs, but drop or hide anchors. A paper on arXiv is also
+    on Hugging Face Papers under the same id, so both are given."""
+    rows = []
+    for c in chapters:
+        if not c.url:
+            continue
+        m = _ARXIV.fullmatch(c.url) or _HF.fullmatch(c.url)
+        links = ([("arXiv", f"https://arxiv.org/abs/{m[1]}"), ("HF", f"https://huggingface.co/papers/{m[1]}")]
+                 if m else [("链接", c.url)])
+        rows.append({"title": c.title, "links": links})
+    return rows
+
+
 def pub_date(date: dt.date, show: ShowSettings) -> dt.datetime:
     """Publication time comes from the episode's date, never from "now"."""
     return dt.datetime.combine(date, dt.time(show.publish_hour), tzinfo=ZoneInfo(show.timezone))
@@ -162,6 +181,7 @@ def build_feed(episodes: Sequence[Episode], layout: Layout, cover_name: str) -> 
         fe.description(e.description)
         rows = [{"stamp": short_stamp(c.start), "title": c.title, "url": c.url} for c in e.chapters]
         fe.content(render("content.html.j2", description=e.description, chapters=rows,
+                          papers=paper_links(e.chapters),
                           hosts="、".join(h.name for h in e.hosts), notes_url=folder), type="CDATA")
         fe.podcast.itunes_duration(round(e.duration))
         fe.podcast.itunes_episode_type("full")

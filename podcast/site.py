@@ -14,13 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .digest import DigestExtras, render_digest
+from .digest import DigestExtras, render_digest, research_fields
 from .episode.transcripts import short_stamp
 from .models import ChapterMark, Cue, Digest, Episode
 from .project import FONT, Layout
 from .render import render
 from .store import atomic_write_bytes, cached_artifact
-from .translate import hot_topics
 from .visuals import cjk_font
 
 
@@ -48,7 +47,7 @@ def digest_files(layout: Layout, digest: Digest, audio: str, pictures: dict[str,
     channels = (("RSS", layout.feed_url), ("网站", layout.show_page_url))
     extras = DigestExtras(wordcloud=pictures.get("wordcloud"), trend=pictures.get("trend"), audio=audio,
                           channels=channels)
-    topics = hot_topics([f"{p.title_en} {p.title_zh} {p.abstract_zh}" for p in digest.papers])
+    topics = research_fields(digest.hot_topics)  # as stated, like the audio and the feed
     markdown = render_digest(digest.date, list(digest.papers), topics, extras)
     html = render("digest.html.j2", font_url=Layout.FONT_FROM_EPISODE, show_title=layout.show.title,
                   date=digest.date.isoformat(), papers=digest.papers, topics=", ".join(topics) or "综合领域",
