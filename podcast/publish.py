@@ -6,14 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import site
-from .config import ShowSettings
 from .cover import cover_bytes
+from .doctor import placeholder_email
 from .feed import build_feed, check_feed, publish_feed
 from .models import Episode
 from .project import Layout, Project
 from .store import atomic_write_bytes
-
-PLACEHOLDER_EMAIL = ShowSettings.model_fields["email"].default
 
 
 def _quiet(_message: str) -> None:
@@ -22,9 +20,9 @@ def _quiet(_message: str) -> None:
 
 def placeholders(layout: Layout) -> list[str]:
     """What a real publication must not carry: the example owner email on a public URL."""
-    if layout.is_local or layout.show.email != PLACEHOLDER_EMAIL:
+    if layout.is_local or not placeholder_email(layout.show.email):
         return []
-    return [f"[show] email is the placeholder {PLACEHOLDER_EMAIL} but the feed is published at "
+    return [f"[show] email is the placeholder {layout.show.email} but the feed is published at "
             f"{layout.show.base_url}: directories mail the owner there (set your own; see 'podcast doctor')"]
 
 
