@@ -116,7 +116,7 @@ def load_cover(path: Path) -> tuple[bytes, str]:
     return _jpeg(flat), "jpg"
 
 
-PICTURES = 1  # bump when pictures or the cover are drawn differently, to refresh their cache
+PICTURES = 2  # bump when pictures or the cover are drawn differently, to refresh their cache
 
 
 def cover_bytes(root: Path, cover: str | None, title: str) -> tuple[bytes, str]:
