@@ -402,7 +402,24 @@ def publish(root: Path) -> None:
     """Rebuild feed/feed.xml, the cover and the show page from every episode under episodes/."""
     from . import pipeline
 
-    click.echo(f"feed     {pipeline.publish(open_project(root))}")
+    click.echo(f"feed     {pipeline.publish(open_project(root), _warn_one)}")
+
+
+@main.command()
+@root_option
+@friendly
+def doctor(root: Path) -> None:
+    """List what a podcast directory (Apple Podcasts, 小宇宙) would reject; exit 1 if anything.
+
+    Reads the settings and what 'publish' wrote; changes nothing."""
+    from .doctor import problems
+
+    found = problems(open_project(root).layout)
+    for line in found:
+        click.echo(f"reject   {line}")
+    if found:
+        raise SystemExit(1)
+    click.echo("ok       nothing a directory would reject")
 
 
 @main.command()

@@ -135,11 +135,11 @@ def recover_interrupted(project: Project) -> list[dt.date]:
     return done
 
 
-def publish(project: Project) -> Path:
+def publish(project: Project, warn: Warn = _quiet) -> Path:
     """episodes/*/episode.json -> feed/feed.xml, the cover and the show page feed/index.html."""
     with feed_lock(project.layout.feed_lock):
         recover_interrupted(project)
-        return publish_files(project)
+        return publish_files(project, warn)
 
 
 def fetch(project: Project, day: dt.date, refresh: bool = False, warn: Warn = _quiet,
@@ -201,4 +201,4 @@ def build(project: Project, digest_path: Path, progress: ProgressFactory | None 
     with day_lock(project.layout.day_lock(digest.date), digest.date.isoformat()):
         _, path = write(project, digest, warn)
         spoken = speak(project, load_script(path), progress, source_digest=digest_path, digest=digest)
-        return BuildResult(digest, path, spoken, publish(project))
+        return BuildResult(digest, path, spoken, publish(project, warn))

@@ -56,6 +56,7 @@ DIGESTS: list[tuple[str, str | bytes, list[str]]] = [
     ("truncated header", GOOD[:60], ["no date"]),
     ("no title and no date", GOOD.split("\n", 2)[2].replace("# <img", "<img"), ["no date"]),
     ("impossible date", GOOD.replace("2026-11-20", "2026-13-45", 1), ["invalid date '2026-13-45'"]),
+    ("year 0001", GOOD.replace("2026-11-20", "0001-11-20", 1), ["0001-11-20 is before 1970"]),
     ("no papers", GOOD.split("## 📝")[0], ["no papers found"]),
     ("paper without abstract", GOOD.replace("**摘要：**", "**概要：**", 1), ["paper 1 has no '**摘要：**'"]),
     ("empty abstract", GOOD.replace(FIRST_ABSTRACT, "", 1), ["paper 1: the 摘要 is empty"]),
@@ -125,6 +126,9 @@ CONFIGS = [
     ("odd sample rate", '[audio]\nsample_rate = 44000\n', "audio.sample_rate: Value error, 44000 Hz"),
     ("empty title", '[show]\ntitle = ""\n', "show.title: String should have at least 1 character"),
     ("blank title", '[show]\ntitle = "   "\n', "show.title: Value error, the show needs a title"),
+    ("cover that never ends", '[show]\ncover = "/dev/zero"\n', "/dev/zero: show.cover: not a regular file"),
+    ("cover is a folder", '[show]\ncover = "/tmp"\n', "/tmp: show.cover: is a directory"),
+    ("malformed show guid", '[show]\nguid = "not-a-guid"\n', "show.guid: String should match pattern"),
 ]
 
 
@@ -141,6 +145,33 @@ def test_bad_config(root: Path, name: str, body: str, expected: str) -> None:
     assert snapshot(root) == before
 
 
+def test_bad_covers(root: Path) -> None:
+    """A configured cover is read with a size limit and decoded only once its header is sane."""
+    from PIL import Image
+
+    covers = root / "inputs" / "covers"
+    covers.mkdir(parents=True, exist_ok=True)
+    (covers / "huge.jpg").write_bytes(b"\xff\xd8\xff" + bytes(21 * 2**20))
+    Image.new("1", (20_000, 20_000)).save(covers / "bomb.png", optimize=True)  # 400 Mpx in ~50 KB
+    Image.new("RGB", (9000, 9000)).save(covers / "wide.jpg", quality=10)  # not a bomb, still too big
+    (covers / "text.jpg").write_text("not a picture", "utf-8")
+    cases = [("huge.jpg", "show.cover: larger than 20 MB"),
+             ("bomb.png", "show.cover: refused as a decompression bomb"),
+             ("wide.jpg", "show.cover: must be square, 1400-3000 px (is 9000x9000)"),
+             ("text.jpg", "show.cover: not a readable image")]
+    before = snapshot(root)
+    for name, expected in cases:
+        (root / "podcast.toml").write_text(f'[show]\ncover = "inputs/covers/{name}"\n', "utf-8")
+        try:
+            result = CliRunner().invoke(main, ["publish", "--out", str(root)])
+        finally:
+            (root / "podcast.toml").unlink()
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {covers / name}") and expected in lines[0], lines
+        assert snapshot(root) == before
+
+
 def _edit(change: Callable[[dict], object]) -> str:
     data = script_data()
     out = change(data)
@@ -155,6 +186,7 @@ SCRIPTS = [
     ("invalid YAML", "date: 2026-11-20\nsegments: [\n  - {", "invalid YAML"),
     ("a list", "- 1\n- 2\n", "expected a mapping"),
     ("bad date", _edit(lambda d: d.update(date="20-11-2026")), "date: Input should be a valid date"),
+    ("year 0001", _edit(lambda d: d.update(date="0001-11-20")), "date: 0001-11-20 is before 1970"),
     ("unknown kind", _edit(lambda d: d["segments"][0].update(kind="intro")), "segments.0.kind"),
     ("no lines", _edit(lambda d: d["segments"][2].update(lines=[])), "segments.2.lines"),
     ("no hosts", _edit(lambda d: d.pop("hosts") and None), "hosts: Field required"),

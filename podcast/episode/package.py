@@ -22,6 +22,7 @@ from ..digest import read_digest
 from ..errors import PodcastError
 from ..models import Digest, Episode, EpisodeChapter, EpisodeHost, SegmentMinutes
 from ..project import PAGE, Project
+from ..publish import check_with
 from ..store import atomic_write_bytes, cached_artifact, recover, staging_dir, swap_in, write_json, write_text
 from ..writer import dump_script
 from .perform import Performance
@@ -79,6 +80,7 @@ def package(project: Project, performance: Performance, source_digest: Path | No
         if digest is None or digest.date != script.date or source_digest is None:
             digest, source_digest = day_digest(project, script.date, source_digest)
         episode = _write_folder(project, performance, stage, guid, source_digest, digest)
+        check_with(layout, episode)  # the feed must carry the new episode before it is swapped in
         swap_in(stage, final)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -134,6 +136,7 @@ def _write_folder(project: Project, perf: Performance, stage: Path, guid: str, s
     write_text(stage / PAGE, site.episode_page(
         layout, script.title, script.date, duration, desc, name, hosts, timeline.chapters, timeline.cues,
         papers, digest is not None, pictures))
+    site.write_folder_font(stage)
     write_text(stage / "script.yaml", dump_script(script))
     if source_digest is not None:
         write_text(stage / "source.md", source_digest.read_text(encoding="utf-8-sig"))
