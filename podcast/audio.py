@@ -11,6 +11,7 @@ Everything stays at the engine's rate until the encoder resamples.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import subprocess
 import warnings
 from collections.abc import Sequence
@@ -431,3 +432,23 @@ def measure_ebur128(path: Path) -> float:
     if value is None:
         raise AudioError(f"ffmpeg could not measure {path}: {out.stderr[-200:]}")
     return value
+
+
+def measure_file(path: Path) -> tuple[float, float]:
+    """(integrated loudness in LUFS, true peak in dBTP) of an audio file as a listener gets it:
+    decoded by ffmpeg and measured with ebur128 (dual mono, 4x-oversampled true peak)."""
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-filter_complex",
+         "ebur128=dualmono=true:peak=true:framelog=quiet", "-f", "null", "-"],
+        capture_output=True, check=False)
+    text = out.stderr.decode(errors="replace")  # ffmpeg echoes the tags, which may be any bytes
+    loudness = peak = None
+    for line in text.splitlines():
+        fields = line.split()
+        if fields[:1] == ["I:"] and "LUFS" in fields:
+            loudness = float(fields[1])
+        elif fields[:1] == ["Peak:"] and "dBFS" in fields:
+            peak = float(fields[1])
+    if loudness is None or peak is None or not (math.isfinite(loudness) and math.isfinite(peak)):
+        raise AudioError(f"ffmpeg could not measure {path.name}: {text[-200:]}")
+    return loudness, peak

@@ -114,6 +114,10 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except PodcastError as exc:
             click.secho(f"error: {exc}", fg="red", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:  # a file system refusal outside the store's boundary: still one line
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.secho(f"error: {where}{exc.strerror or exc}", fg="red", err=True)
+            sys.exit(1)
         except KeyboardInterrupt:
             click.secho("interrupted; re-run to resume from the clip cache", err=True)
             sys.exit(130)
@@ -211,8 +215,9 @@ strict_option = click.option("--strict", is_flag=True,
                              help="Fail instead of falling back (LLM writer to templates, or a speech "
                                   "engine to another voice or the fallback engine).")
 partial_option = click.option("--allow-partial", is_flag=True,
-                              help="Accept a digest that was cut off (a failed download): its last, "
-                                   "unfinished paper is left out and the episode notes say so.")
+                              help="Accept a digest that was cut off (a failed download), or a day whose "
+                                   "translation of some papers keeps failing its checks: those papers "
+                                   "are left out and the episode notes say so.")
 
 
 @main.command()
@@ -318,8 +323,9 @@ def _dry_run(project: Project, digest: Path | None, day: Any, refresh: bool) -> 
 @date_option
 @root_option
 @click.option("--refresh", is_flag=True, help="Fetch the list again even if it is cached.")
+@partial_option
 @friendly
-def fetch(day: Any, root: Path, refresh: bool) -> None:
+def fetch(day: Any, root: Path, refresh: bool, allow_partial: bool) -> None:
     """Fetch a day's papers from the Hugging Face API and translate them into scripts/DATE_daily_paper.md.
 
     Uses GET $HF_ENDPOINT/api/daily_papers?date=D (default https://huggingface.co)
@@ -327,7 +333,7 @@ def fetch(day: Any, root: Path, refresh: bool) -> None:
     """
     if day is None:
         raise click.UsageError("--date YYYY-MM-DD is required")
-    _fetch(open_project(root), day.date(), refresh)
+    _fetch(open_project(root, allow_partial=allow_partial), day.date(), refresh)
 
 
 def _build(project: Project, digest: Path) -> None:
@@ -396,18 +402,36 @@ def publish(root: Path) -> None:
     """Rebuild feed/feed.xml, the cover and the show page from every episode under episodes/."""
     from . import pipeline
 
-    click.echo(f"feed     {pipeline.publish(open_project(root))}")
+    click.echo(f"feed     {pipeline.publish(open_project(root), _warn_one)}")
+
+
+@main.command()
+@root_option
+@friendly
+def doctor(root: Path) -> None:
+    """List what a podcast directory (Apple Podcasts, 小宇宙) would reject; exit 1 if anything.
+
+    Reads the settings and what 'publish' wrote; changes nothing."""
+    from .doctor import problems
+
+    found = problems(open_project(root).layout)
+    for line in found:
+        click.echo(f"reject   {line}")
+    if found:
+        raise SystemExit(1)
+    click.echo("ok       nothing a directory would reject")
 
 
 @main.command()
 @root_option
 @engine_option
 @writer_option
+@voices_option
 @check_option
 @friendly
-def demo(root: Path, engine: str | None, writer: str | None, check: bool | None) -> None:
+def demo(root: Path, engine: str | None, writer: str | None, voices: str | None, check: bool | None) -> None:
     """Build the bundled 4-paper sample digest into the project root (with Kokoro, offline, by default)."""
-    _build(open_project(root, engine=engine, writer=writer, check=check), SAMPLE)
+    _build(open_project(root, voices, engine=engine, writer=writer, check=check), SAMPLE)
 
 
 @main.command()

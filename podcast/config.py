@@ -88,6 +88,8 @@ class ShowSettings(_Section):
     cover: str | None = None
     timezone: str = "Asia/Shanghai"
     publish_hour: int = Field(default=8, ge=0, le=23)
+    # the channel's podcast:guid; unset, the published feed's one is kept (see feed.show_guid)
+    guid: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
 
     @field_validator("base_url")
     @classmethod

@@ -10,12 +10,18 @@ from __future__ import annotations
 import functools
 import io
 import math
+import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 SIZE = 3000
 MAX_BYTES = 512 * 1024
+MAX_INPUT_BYTES = 20 * 2**20  # a configured cover larger than this is refused unread
 
 
 @functools.lru_cache(maxsize=4)
@@ -57,29 +63,60 @@ def generate_cover(title: str = "AI论文早班车", subtitle: str = "每日 AI 
     return buf.getvalue()
 
 
+def _jpeg(img: Image.Image) -> bytes:
+    """``img`` as an RGB JPEG under MAX_BYTES where the quality allows (it is embedded in every MP3)."""
+    for quality in (90, 85, 80, 70, 60):
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=quality, optimize=True, progressive=True)
+        if buf.tell() <= MAX_BYTES:
+            break
+    return buf.getvalue()
+
+
 def load_cover(path: Path) -> tuple[bytes, str]:
-    """Validate a configured cover; returns its bytes and extension ('jpg' or 'png')."""
+    """Read a configured cover safely and re-encode it: (JPEG bytes, 'jpg').
+
+    The file is read with a size limit, only regular files are read (``/dev/zero`` never ends),
+    its size is checked from the header before any pixel is decoded (a decompression bomb is
+    refused, not decoded), and what is published is our own re-encoding, never the file itself."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     try:
-        data = path.read_bytes()
-        img = Image.open(io.BytesIO(data))
-        img.load()
-    except (OSError, UnidentifiedImageError) as exc:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ConfigError(path, "show.cover: not a regular file")
+        with path.open("rb") as f:
+            data = f.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(path, f"show.cover: cannot read ({exc.strerror or exc})") from exc
+    if len(data) > MAX_INPUT_BYTES:
+        raise ConfigError(path, f"show.cover: larger than {MAX_INPUT_BYTES // 2**20} MB; "
+                                "use a 1400-3000 px square JPEG or PNG")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            kind = img.format
+            if kind not in ("JPEG", "PNG"):
+                raise ConfigError(path, f"show.cover: must be JPEG or PNG, not {kind}")
+            if img.width != img.height or not 1400 <= img.width <= SIZE:
+                raise ConfigError(path, f"show.cover: must be square, 1400-3000 px "
+                                        f"(is {img.width}x{img.height})")
+            img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ConfigError(path, "show.cover: refused as a decompression bomb") from exc
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as exc:
         raise ConfigError(path, f"show.cover: not a readable image ({exc})") from exc
-    kind = {"JPEG": "jpg", "PNG": "png"}.get(img.format or "")
-    if kind is None:
-        raise ConfigError(path, f"show.cover: must be JPEG or PNG, not {img.format}")
-    if img.width != img.height or not 1400 <= img.width <= 3000:
-        raise ConfigError(path, f"show.cover: must be square, 1400-3000 px (is {img.width}x{img.height})")
-    if img.mode != "RGB":
-        buf = io.BytesIO()
-        img.convert("RGB").save(buf, "PNG" if kind == "png" else "JPEG", quality=90)
-        data = buf.getvalue()
-    return data, kind
+    flat: Image.Image = img.convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")  # transparency over white, not black
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+    return _jpeg(flat), "jpg"
 
 
-PICTURES = 1  # bump when pictures or the cover are drawn differently, to refresh their cache
+PICTURES = 2  # bump when pictures or the cover are drawn differently, to refresh their cache
 
 
 def cover_bytes(root: Path, cover: str | None, title: str) -> tuple[bytes, str]:
@@ -90,5 +127,7 @@ def cover_bytes(root: Path, cover: str | None, title: str) -> tuple[bytes, str]:
         path = Path(cover) if Path(cover).is_absolute() else root / cover
         if not path.exists():
             raise ConfigError(root / "podcast.toml", f"show.cover: {path} does not exist")
+        if path.is_dir():
+            raise ConfigError(path, "show.cover: is a directory, not an image")
         return load_cover(path)
     return cached_artifact("cover", [PICTURES, title], lambda: generate_cover(title)), "jpg"

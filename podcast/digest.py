@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import DigestError
-from .models import Digest, Paper
+from .models import Digest, Paper, modern_date
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _TITLE = re.compile(r"^#\s+.*?(\d{4}-\d{2}-\d{2})\s*论文日报")
@@ -201,9 +202,10 @@ def _find_date(lines: list[str], source: str) -> dt.date:
 
 def _to_date(value: str, source: str, line: int | None) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        return modern_date(dt.date.fromisoformat(value))
     except ValueError as exc:
-        raise DigestError(source, f"invalid date {value!r}", line) from exc
+        why = str(exc) if "1970" in str(exc) else f"invalid date {value!r}"
+        raise DigestError(source, why, line) from exc
 
 
 def _first_line(lines: list[str], prefix: str) -> int | None:
@@ -257,6 +259,19 @@ class DigestExtras:
     trend: str | None = None
     audio: str | None = None
     channels: tuple[tuple[str, str], ...] = ()
+
+
+_NOT_A_FIELD = re.compile(r"GPT|综合|其他|其它", re.I)
+
+
+def research_fields(topics: Sequence[str]) -> list[str]:
+    """The digest's stated 热门领域 that are research fields: the one source the audio, the feed
+    and the pages say. A model name ("GPT") or "综合领域" is not a field."""
+    seen: list[str] = []
+    for topic in topics:
+        if topic and not _NOT_A_FIELD.search(topic) and topic not in seen:
+            seen.append(topic)
+    return seen
 
 
 def render_digest(date: dt.date, papers: list[Paper], hot_topics: list[str],

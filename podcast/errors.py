@@ -17,6 +17,7 @@
     ├── ListenFailed             a line still unintelligible after the listen-back repairs (--strict)
     ├── AudioError               assembling, measuring or encoding audio failed
     ├── PublishError             writing the episode folder or the feed failed
+    ├── StorageError             the disk refused a write (read-only, full, not a folder)
     └── SetupError               an installed part is missing (a font, a model): reinstall
 
 Third-party exceptions are wrapped at the boundary so callers only catch these.
@@ -114,6 +115,15 @@ class AudioError(PodcastError):
 
 class PublishError(PodcastError):
     """Episode files or the feed could not be written."""
+
+
+class StorageError(PodcastError):
+    """The operating system refused to write a file or a folder; names the path and the reason."""
+
+    def __init__(self, path: str | Path, reason: str, hint: str = "") -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: cannot write: {reason}{f' ({hint})' if hint else ''}")
 
 
 class SetupError(PodcastError):

@@ -9,6 +9,8 @@ Every URL comes from the project's ``Layout``.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
+import re
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +24,7 @@ from feedgen.feed import FeedGenerator
 from .config import ShowSettings
 from .episode.transcripts import short_stamp, stamp
 from .errors import PublishError
-from .models import Episode
+from .models import Episode, EpisodeChapter
 from .project import Layout
 from .render import render
 from .store import atomic_write_bytes
@@ -30,12 +32,30 @@ from .store import atomic_write_bytes
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 PSC_NS = "http://podlove.org/simple-chapters"
 PODCAST_GUID_NS = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+GUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def podcast_guid(feed_url: str) -> str:
     """Podcasting 2.0 channel GUID: UUIDv5 of the feed URL without scheme and trailing slash."""
     bare = feed_url.split("://", 1)[-1].rstrip("/")
     return str(uuid.uuid5(PODCAST_GUID_NS, bare))
+
+
+def show_guid(layout: Layout) -> str:
+    """The channel's ``podcast:guid``, which identifies the show and so must survive a move.
+
+    ``[show] guid`` when set; else the one the published feed already carries (a feed moved to
+    a new ``base_url`` keeps it); else, for a first publish, the spec's default: UUIDv5 of the
+    feed URL. Pin the value in podcast.toml to make it independent of the published files."""
+    if layout.show.guid:
+        return layout.show.guid
+    try:
+        found = etree.parse(str(layout.feed_file)).findtext(f"channel/{{{PODCAST_NS}}}guid")
+    except (OSError, etree.XMLSyntaxError):
+        found = None
+    if found and GUID_PATTERN.fullmatch(found.strip()):
+        return found.strip()
+    return podcast_guid(layout.feed_url)
 
 
 class PodcastIndexExtension(BaseExtension):
@@ -91,6 +111,25 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         return entry
 
 
+_ARXIV = re.compile(r"https?://arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})(?:v\d+)?(?:\.pdf)?/?")
+_HF = re.compile(r"https?://huggingface\.co/papers/(\d{4}\.\d{4,5})/?")
+
+
+def paper_links(chapters: Sequence[EpisodeChapter]) -> list[dict[str, Any]]:
+    """Each paper chapter's links for the show notes, written out as visible URLs: many apps
+    show notes as text and link bare URLs, but drop or hide anchors. A paper on arXiv is also
+    on Hugging Face Papers under the same id, so both are given."""
+    rows = []
+    for c in chapters:
+        if not c.url:
+            continue
+        m = _ARXIV.fullmatch(c.url) or _HF.fullmatch(c.url)
+        links = ([("arXiv", f"https://arxiv.org/abs/{m[1]}"), ("HF", f"https://huggingface.co/papers/{m[1]}")]
+                 if m else [("链接", c.url)])
+        rows.append({"title": c.title, "links": links})
+    return rows
+
+
 def pub_date(date: dt.date, show: ShowSettings) -> dt.datetime:
     """Publication time comes from the episode's date, never from "now"."""
     return dt.datetime.combine(date, dt.time(show.publish_hour), tzinfo=ZoneInfo(show.timezone))
@@ -126,7 +165,7 @@ def build_feed(episodes: Sequence[Episode], layout: Layout, cover_name: str) -> 
     it.itunes_summary(show.description)
     it.itunes_type("episodic")
     pi = fg.podcast_index
-    pi.guid = podcast_guid(feed_url)
+    pi.guid = show_guid(layout)
     pi.locked = ("no", show.email)
     pi.persons = []
 
@@ -142,6 +181,7 @@ def build_feed(episodes: Sequence[Episode], layout: Layout, cover_name: str) -> 
         fe.description(e.description)
         rows = [{"stamp": short_stamp(c.start), "title": c.title, "url": c.url} for c in e.chapters]
         fe.content(render("content.html.j2", description=e.description, chapters=rows,
+                          papers=paper_links(e.chapters),
                           hosts="、".join(h.name for h in e.hosts), notes_url=folder), type="CDATA")
         fe.podcast.itunes_duration(round(e.duration))
         fe.podcast.itunes_episode_type("full")
@@ -162,13 +202,35 @@ def build_feed(episodes: Sequence[Episode], layout: Layout, cover_name: str) -> 
         raise PublishError(f"cannot build the feed: {exc}") from exc
 
 
+def check_feed(xml: bytes, episodes: Sequence[Episode]) -> None:
+    """Parse ``xml`` back as a podcast app would and check that every episode is in it, with its
+    enclosure and a valid RFC 822 date; a feed that fails is never written."""
+    try:
+        channel = etree.fromstring(xml).find("channel")
+    except etree.XMLSyntaxError as exc:
+        raise PublishError(f"the feed would not parse: {exc}") from exc
+    items = [] if channel is None else channel.findall("item")
+    if len(items) != len(episodes):
+        raise PublishError(f"the feed has {len(items)} items for {len(episodes)} episodes")
+    for item in items:
+        title = item.findtext("title") or "?"
+        enclosure = item.find("enclosure")
+        if enclosure is None or not enclosure.get("url") or not (enclosure.get("length") or "").isdigit():
+            raise PublishError(f"the feed item {title!r} has no valid enclosure")
+        try:
+            email.utils.parsedate_to_datetime(item.findtext("pubDate") or "")
+        except (TypeError, ValueError) as exc:
+            raise PublishError(f"the feed item {title!r} has an invalid pubDate") from exc
+
+
 def publish_feed(layout: Layout, episodes: Sequence[Episode], cover: tuple[bytes, str]) -> Path:
-    """Write ``feed/feed.xml`` and the cover for ``episodes``; atomic replace."""
+    """Write ``feed/feed.xml`` and the cover for ``episodes``: both are built and checked
+    before either replaces what is published."""
     data, ext = cover
     cover_name = f"cover.{ext}"
-    atomic_write_bytes(layout.feed_dir / cover_name, data)
     xml = build_feed(episodes, layout, cover_name)
-    etree.fromstring(xml)  # validate well-formedness before replacing the live feed
+    check_feed(xml, episodes)
+    atomic_write_bytes(layout.feed_dir / cover_name, data)
     out = layout.feed_file
     atomic_write_bytes(out, xml)
     return out

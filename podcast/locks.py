@@ -22,11 +22,13 @@ _guard = threading.Lock()
 
 
 @contextlib.contextmanager
-def locked(path: Path, what: str) -> Iterator[None]:
+def locked(path: Path, what: str, wait: bool = True) -> Iterator[bool]:
+    """Hold the lock of ``path``; yields False without waiting when ``wait`` is off and
+    another process holds it."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX: no locking, as before
-        yield
+        yield True
         return
     key = str(path.resolve())
     with _guard:
@@ -37,17 +39,23 @@ def locked(path: Path, what: str) -> Iterator[None]:
             reentered = False
     if reentered:
         try:
-            yield
+            yield True
         finally:
             with _guard:
                 _held[key] -= 1
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    from .store import writing
+
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            if not wait:
+                yield False
+                return
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             log.warning("another podcast run (pid %s) is working on %s; waiting for it to finish",
                         holder, what)
@@ -57,7 +65,7 @@ def locked(path: Path, what: str) -> Iterator[None]:
         with _guard:
             _held[key] = 1
         try:
-            yield
+            yield True
         finally:
             with _guard:
                 _held.pop(key, None)
@@ -66,11 +74,12 @@ def locked(path: Path, what: str) -> Iterator[None]:
         os.close(fd)
 
 
-def day_lock(path: Path, day: str) -> contextlib.AbstractContextManager[None]:
-    """Held while a day is written or spoken (``path`` comes from ``Layout.day_lock``)."""
-    return locked(path, f"the episode of {day}")
+def day_lock(path: Path, day: str, wait: bool = True) -> contextlib.AbstractContextManager[bool]:
+    """Held while a day is written or spoken (``path`` comes from ``Layout.day_lock``); with
+    ``wait`` off it yields False at once if another run holds the day."""
+    return locked(path, f"the episode of {day}", wait)
 
 
-def feed_lock(path: Path) -> contextlib.AbstractContextManager[None]:
+def feed_lock(path: Path) -> contextlib.AbstractContextManager[bool]:
     """Held while the feed and the show page are rewritten (``Layout.feed_lock``)."""
     return locked(path, "the feed")

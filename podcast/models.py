@@ -42,6 +42,17 @@ def http_url(value: str | None) -> str | None:
     return value
 
 
+FIRST_DAY = dt.date(1970, 1, 1)
+
+
+def modern_date(value: dt.date) -> dt.date:
+    """Feeds carry RFC 822 dates; a year like 0001 renders as an invalid ``pubDate``, and no
+    paper predates 1970, so earlier dates are refused where they enter."""
+    if value < FIRST_DAY:
+        raise ValueError(f"{value.isoformat()} is before 1970; an episode needs a real date")
+    return value
+
+
 @dataclass(frozen=True)
 class Paper:
     """One paper as the digest presents it."""
@@ -168,6 +179,8 @@ class Script(_Strict):
     hosts: list[Host] = Field(min_length=1, max_length=4)
     segments: list[Segment] = Field(min_length=1)
     notes: list[str] = []  # what the writer's guards changed (dropped lines, fallbacks)
+
+    _date = field_validator("date")(modern_date)
 
     @model_validator(mode="after")
     def _speakers_known(self) -> Script:
@@ -387,8 +400,11 @@ class Episode(_Record):
     pictures: dict[str, str] = {}
     digest: str | None = None  # the day's digest Markdown in the folder, when the digest was known
 
+    _date = field_validator("date")(modern_date)
+
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+        """The manifest; NaN and Infinity are not JSON, and a reader would choke on them."""
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
     @classmethod
     def read(cls, path: Path) -> Episode:

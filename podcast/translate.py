@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
@@ -86,25 +87,54 @@ def _clean(summary: str) -> str:
     return " ".join(s for s in sentences(summary) if not is_instruction(s)) or summary
 
 
-def translate(llm: LLM, papers: Sequence[ApiPaper],
-              warn: Callable[[str], None] = lambda _m: None) -> list[tuple[str, str]]:
-    """(title_zh, abstract_zh) for each paper, in order. Problems left after repairs are warned."""
+@dataclass(frozen=True)
+class Translation:
+    """One paper's Chinese title and abstract, and what its checks still found after the repairs."""
+
+    title: str
+    abstract: str
+    problems: tuple[str, ...] = ()
+
+
+def translate_checked(llm: LLM, papers: Sequence[ApiPaper]) -> list[Translation]:
+    """Each paper translated, in order; a paper the model kept getting wrong carries its problems."""
     size = llm.config.batch
     batches = [papers[i : i + size] for i in range(0, len(papers), size)]
 
-    def run(batch: Sequence[ApiPaper]) -> list[tuple[str, str]]:
+    def run(batch: Sequence[ApiPaper]) -> list[Translation]:
         payload = [{"id": p.id, "title": p.title, "abstract": _clean(p.summary)} for p in batch]
         answer, problems = llm.ask(SYSTEM, "请翻译下面这些论文：\n" + data_block(payload), _Answer,
                                    f"translate {batch[0].id}..{batch[-1].id}", _check(batch))
-        for problem in problems:
-            warn(f"translation: {problem}")
         by_id = {item.id: item for item in answer.papers}
-        return [(by_id[p.id].title.strip(), by_id[p.id].abstract.strip()) if p.id in by_id
-                else (p.title, p.summary) for p in batch]
+        out = []
+        for p in batch:
+            item = by_id.get(p.id)
+            if item is None:
+                out.append(Translation(p.title, p.summary, ("missing from the answer (wrong ids)",)))
+                continue
+            mine = tuple(x for x in problems if x.startswith(f"{p.id} "))
+            out.append(Translation(item.title.strip(), item.abstract.strip(), mine))
+        return out
 
     with ThreadPoolExecutor(max_workers=llm.config.concurrency) as pool:
         results = list(pool.map(run, batches))
-    return [pair for batch in results for pair in batch]
+    return [t for batch in results for t in batch]
+
+
+def translate(llm: LLM, papers: Sequence[ApiPaper],
+              warn: Callable[[str], None] = lambda _m: None) -> list[tuple[str, str]]:
+    """(title_zh, abstract_zh) for each paper, in order. Problems left after repairs are warned."""
+    done = translate_checked(llm, papers)
+    for t in done:
+        for problem in t.problems:
+            warn(f"translation: {problem}")
+    return [(t.title, t.abstract) for t in done]
+
+
+def failed_papers(papers: Sequence[ApiPaper], done: Sequence[Translation]) -> list[str]:
+    """One phrase per paper whose translation still fails its checks: id, title and first problem."""
+    return [f"{p.id} ({p.title[:60]}: {t.problems[0]})" for p, t in zip(papers, done, strict=True)
+            if t.problems]
 
 
 # Keywords (English, and Chinese for translated text) -> the digest's 热门领域 labels

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import itertools
 import logging
 import math
 import re
@@ -35,12 +36,25 @@ STOP_WORDS = frozenset(
     "证明 结果 实验 性能 能力 任务 数据 框架 方面 问题 领域 广泛 "
     "大量 更好 进一步 不同 多个 各种 相关 主要 开源 代码 提升 提高 "
     "达到 显示 比较 以及 例如 如何 什么 可能 需要 已经 仍然 用于 "
-    "作为 来自 对于 由于 为了 不仅 还"
+    "作为 来自 对于 由于 为了 不仅 还 "
+    # boilerplate verbs and nouns of abstracts, and web-page words from project links
+    "结果表明 研究表明 实验表明 包含 包括 引入 优于 超越 相比 解决 改进 挑战 涵盖 旨在 采用 构建 "
+    "展现 发现 探索 依赖 支持 取得 表现 效果 方式 方案 过程 步骤 实证 基线 指标 输入 输出 基础 "
+    "无缝 对象 操作 整体 关键 特定 复杂 有限 尤其 仍 项目 页面 主页 网址 地址 获取 发布 "
+    "显著提升 显著提高 大幅 相当 一系列 一个 两种 第一 首个 全面 综合 核心 额外 直接"
+    .split()
+)
+# Multi-character terms jieba would otherwise split into fragments ("外推到" -> "外" "推到",
+# "多模态" -> "多" "模态", "数据集上" -> "数据" "集上").
+USER_WORDS = (
+    "多模态 大语言模型 语言模型 视觉语言模型 智能体 多智能体 思维链 数据集 强化学习 外推 扩散模型 "
+    "混合专家 注意力机制 检索增强生成 自博弈 高斯泼溅 形式化证明 长上下文 推理模型 奖励模型 世界模型 "
+    "具身智能 视频生成 图像生成 知识蒸馏 零样本 少样本 端到端 微调 对齐 幻觉 量化 剪枝 token"
     .split()
 )
 WEAK_WORDS = frozenset(
     "大型 语言 生成 训练 推理 学习 评估 基准 测试 设计 系统 技术 "
-    "算法 信息 应用"
+    "算法 信息 应用 数据集"
     .split()
 )
 _ENGLISH_TERM = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
@@ -61,12 +75,21 @@ def cjk_font() -> Path:
     return path
 
 
+@functools.cache
+def _user_words() -> None:
+    import jieba
+
+    for word in USER_WORDS:
+        jieba.add_word(word, freq=200_000, tag="nz")
+
+
 def keywords(digest: Digest, limit: int = 80) -> dict[str, float]:
     """Weighted keywords of the day: jieba TF-IDF over Chinese text, English terms kept whole."""
     import jieba
     import jieba.analyse
 
     jieba.setLogLevel(logging.WARNING)
+    _user_words()
     chinese_parts = []
     english: Counter[str] = Counter()
     for paper in digest.papers:
@@ -107,6 +130,17 @@ def word_cloud(digest: Digest, width: int = 1200, height: int = 600) -> bytes:
     return buf.getvalue()
 
 
+GAP_DAYS = 7  # more days than this between neighbouring episodes is a break, not a weekend
+
+
+def trend_gaps(days: Sequence[tuple[dt.date, int]]) -> list[tuple[int, int]]:
+    """(slot, days) for every slot whose episode follows the previous one after a break: the chart
+    gives one slot per episode, so a break would otherwise look like the next working day."""
+    dates = sorted(d for d, _ in days)
+    return [(i, (b - a).days) for i, (a, b) in enumerate(itertools.pairwise(dates), start=1)
+            if (b - a).days > GAP_DAYS]
+
+
 def trend_chart(days: Sequence[tuple[dt.date, int]], width: float = 10, height: float = 4.2) -> bytes:
     """Papers per day (bars) and the running total (line) for the given episodes, as PNG."""
     import matplotlib
@@ -130,7 +164,16 @@ def trend_chart(days: Sequence[tuple[dt.date, int]], width: float = 10, height: 
         ax.set_ylim(0, max([*counts, 1]) * 1.25)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         total = ax.twinx()
-        total.plot(x, np.cumsum(counts), color="#e07b39", marker="o", linewidth=2, label="累计论文数")
+        running = np.cumsum(counts)
+        gaps = trend_gaps(days)
+        cuts = [0, *(i for i, _ in gaps), len(days)]
+        for n, (lo, hi) in enumerate(itertools.pairwise(cuts)):  # the line does not bridge a break
+            total.plot(x[lo:hi], running[lo:hi], color="#e07b39", marker="o", linewidth=2,
+                       label="累计论文数" if n == 0 else None)
+        for i, gap in gaps:
+            ax.axvline(i - 0.5, color="#888888", linestyle=(0, (4, 3)), linewidth=1.2)
+            ax.text(i - 0.5, ax.get_ylim()[1] * 0.97, f"间隔{gap}天", rotation=90, ha="right", va="top",
+                    fontsize=8, color="#666666")
         total.set_ylabel("累计论文数")
         total.set_ylim(0, max(1, sum(counts)) * 1.1)
         total.yaxis.set_major_locator(MaxNLocator(integer=True))

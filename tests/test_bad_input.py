@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import resource
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,6 +57,7 @@ DIGESTS: list[tuple[str, str | bytes, list[str]]] = [
     ("truncated header", GOOD[:60], ["no date"]),
     ("no title and no date", GOOD.split("\n", 2)[2].replace("# <img", "<img"), ["no date"]),
     ("impossible date", GOOD.replace("2026-11-20", "2026-13-45", 1), ["invalid date '2026-13-45'"]),
+    ("year 0001", GOOD.replace("2026-11-20", "0001-11-20", 1), ["0001-11-20 is before 1970"]),
     ("no papers", GOOD.split("## 📝")[0], ["no papers found"]),
     ("paper without abstract", GOOD.replace("**摘要：**", "**概要：**", 1), ["paper 1 has no '**摘要：**'"]),
     ("empty abstract", GOOD.replace(FIRST_ABSTRACT, "", 1), ["paper 1: the 摘要 is empty"]),
@@ -122,6 +127,9 @@ CONFIGS = [
     ("odd sample rate", '[audio]\nsample_rate = 44000\n', "audio.sample_rate: Value error, 44000 Hz"),
     ("empty title", '[show]\ntitle = ""\n', "show.title: String should have at least 1 character"),
     ("blank title", '[show]\ntitle = "   "\n', "show.title: Value error, the show needs a title"),
+    ("cover that never ends", '[show]\ncover = "/dev/zero"\n', "/dev/zero: show.cover: not a regular file"),
+    ("cover is a folder", '[show]\ncover = "/tmp"\n', "/tmp: show.cover: is a directory"),
+    ("malformed show guid", '[show]\nguid = "not-a-guid"\n', "show.guid: String should match pattern"),
 ]
 
 
@@ -138,6 +146,33 @@ def test_bad_config(root: Path, name: str, body: str, expected: str) -> None:
     assert snapshot(root) == before
 
 
+def test_bad_covers(root: Path) -> None:
+    """A configured cover is read with a size limit and decoded only once its header is sane."""
+    from PIL import Image
+
+    covers = root / "inputs" / "covers"
+    covers.mkdir(parents=True, exist_ok=True)
+    (covers / "huge.jpg").write_bytes(b"\xff\xd8\xff" + bytes(21 * 2**20))
+    Image.new("1", (20_000, 20_000)).save(covers / "bomb.png", optimize=True)  # 400 Mpx in ~50 KB
+    Image.new("RGB", (9000, 9000)).save(covers / "wide.jpg", quality=10)  # not a bomb, still too big
+    (covers / "text.jpg").write_text("not a picture", "utf-8")
+    cases = [("huge.jpg", "show.cover: larger than 20 MB"),
+             ("bomb.png", "show.cover: refused as a decompression bomb"),
+             ("wide.jpg", "show.cover: must be square, 1400-3000 px (is 9000x9000)"),
+             ("text.jpg", "show.cover: not a readable image")]
+    before = snapshot(root)
+    for name, expected in cases:
+        (root / "podcast.toml").write_text(f'[show]\ncover = "inputs/covers/{name}"\n', "utf-8")
+        try:
+            result = CliRunner().invoke(main, ["publish", "--out", str(root)])
+        finally:
+            (root / "podcast.toml").unlink()
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"error: {covers / name}") and expected in lines[0], lines
+        assert snapshot(root) == before
+
+
 def _edit(change: Callable[[dict], object]) -> str:
     data = script_data()
     out = change(data)
@@ -152,6 +187,7 @@ SCRIPTS = [
     ("invalid YAML", "date: 2026-11-20\nsegments: [\n  - {", "invalid YAML"),
     ("a list", "- 1\n- 2\n", "expected a mapping"),
     ("bad date", _edit(lambda d: d.update(date="20-11-2026")), "date: Input should be a valid date"),
+    ("year 0001", _edit(lambda d: d.update(date="0001-11-20")), "date: 0001-11-20 is before 1970"),
     ("unknown kind", _edit(lambda d: d["segments"][0].update(kind="intro")), "segments.0.kind"),
     ("no lines", _edit(lambda d: d["segments"][2].update(lines=[])), "segments.2.lines"),
     ("no hosts", _edit(lambda d: d.pop("hosts") and None), "hosts: Field required"),
@@ -282,3 +318,57 @@ def test_a_pasted_paragraph_is_split_into_lines(built_copy: Path) -> None:
     lines = spoken["segments"][1]["lines"]
     assert all(len(ln["text"]) <= 300 for ln in lines) and len(lines) > 20
     assert any("5,500-character line was split" in n for n in spoken["notes"])
+
+
+def unlocked(files: dict[str, str]) -> dict[str, str]:
+    """A snapshot without the lock files, which name the pid of the last run that took them."""
+    return {k: v for k, v in files.items() if ".lock" not in k}
+
+
+def _cli(root: Path, *args: str, env: dict[str, str] | None = None,
+         fsize: int | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in its own process (a resource limit must not reach the test runner)."""
+    def limit() -> None:
+        if fsize is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+
+    return subprocess.run([sys.executable, "-m", "podcast.cli", *args, *FAST_BUILD, "--out", str(root)], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, **(env or {})}, preexec_fn=limit)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_a_root_that_cannot_be_written_is_one_line(root: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", "utf-8")
+    line = one_line_error(_cli(blocker / "root", "build", str(SAMPLE)))
+    assert str(blocker / "root") in line and "Not a directory" in line
+    if os.geteuid() != 0:  # the superuser writes into read-only folders anyway
+        readonly = tmp_path / "readonly"
+        readonly.mkdir()
+        readonly.chmod(0o555)
+        line = one_line_error(_cli(readonly, "build", str(SAMPLE)))
+        assert str(readonly) in line and "Permission denied" in line
+
+
+def test_an_unwritable_cache_is_one_line(root: Path, tmp_path: Path) -> None:
+    before = unlocked(snapshot(root))
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("not a folder", "utf-8")
+    line = one_line_error(_cli(root, "speak", DATE, env={"PODCAST_CACHE_DIR": str(blocker)}))
+    assert str(blocker) in line and "Not a directory" in line and "PODCAST_CACHE_DIR" in line
+    assert unlocked(snapshot(root)) == before
+
+
+def test_a_full_disk_is_one_line(root: Path) -> None:
+    before = unlocked(snapshot(root))
+    line = one_line_error(_cli(root, "speak", DATE, fsize=200_000))  # the episode's MP3 is larger
+    assert "cannot write: File too large (the disk is full or the file is too large)" in line
+    assert unlocked(snapshot(root)) == before
+    assert not list((root / "episodes").glob(".staging-*"))

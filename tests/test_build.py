@@ -255,3 +255,15 @@ def test_solo_show_and_punctuation_only_line(tmp_path: Path) -> None:
     assert [h["name"] for h in manifest["hosts"]] == ["林溪"]
     vtt = (tmp_path / "episodes" / "2026-03-02" / "transcript.vtt").read_text("utf-8")
     assert "<v 周舟>" not in vtt and "<v 林溪>" in vtt
+
+
+def test_speaking_twice_keeps_the_digest_pages_and_pictures(built_copy: Path) -> None:
+    # the README's workflow: edit a line, then speak (and again)
+    folder = built_copy / "episodes" / DATE
+    kept = ["digest.md", "digest.html", "wordcloud.png", "source.md"]
+    before = {name: (folder / name).read_bytes() for name in kept}
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["speak", *FAST_BUILD, DATE, "--out", str(built_copy)])
+        assert result.exit_code == 0, result.output
+    assert {name: (folder / name).read_bytes() for name in kept} == before
+    assert json.loads((folder / "episode.json").read_text("utf-8"))["digest"] == "digest.md"

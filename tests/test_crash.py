@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -156,3 +157,47 @@ def test_backfill_continues_past_a_failing_day(tmp_path: Path, clip_cache: Path)
     manifests = sorted((tmp_path / "root" / "episodes").glob("*/episode.json"))
     assert [p.parent.name for p in manifests] == ["2026-11-16", "2026-11-18"]
     assert json.loads(manifests[0].read_text("utf-8"))["papers"] == 1
+
+
+def test_a_kill_inside_the_episode_swap_never_drops_the_day(built_copy: Path, tmp_path: Path,
+                                                            clip_cache: Path) -> None:
+    cache = cache_env(tmp_path, clip_cache)
+    before = published(built_copy)
+    killed = run(built_copy, "speak", "2026-11-20", env={"PODCAST_KILL_AT": "swap", **cache})
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    other = run(built_copy, "build", str(SECOND), env=cache)
+    assert other.returncode == 0, other.stderr
+    after = published(built_copy)
+    assert len(after) == 2 and all(after[guid] == before[guid] for guid in before)
+    assert not [p.name for p in (built_copy / "episodes").iterdir() if p.name.startswith((".previous", ".staging"))]
+
+
+def test_a_day_left_between_the_two_renames_is_put_back_before_publishing(built_copy: Path, tmp_path: Path,
+                                                                         clip_cache: Path) -> None:
+    # the state a kill between "move the old folder aside" and "move the new one in" leaves
+    # where the one-step exchange is not available
+    before = published(built_copy)
+    episodes = built_copy / "episodes"
+    (episodes / "2026-11-20").rename(episodes / ".previous-2026-11-20-4242")
+    shutil.copytree(episodes / ".previous-2026-11-20-4242", episodes / ".staging-2026-11-20-4242")
+    other = run(built_copy, "build", str(SECOND), env=cache_env(tmp_path, clip_cache))
+    assert other.returncode == 0, other.stderr
+    after = published(built_copy)
+    assert len(after) == 2 and all(after[guid] == before[guid] for guid in before)
+    assert sorted(p.name for p in episodes.iterdir() if not p.name.startswith(".lock")) == ["2026-03-02", "2026-11-20"]
+
+
+def test_the_swap_falls_back_to_two_renames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from podcast import store
+
+    for exchange in (True, False):
+        final, stage = tmp_path / f"day{exchange}", tmp_path / f".staging-day{exchange}"
+        final.mkdir()
+        (final / "a").write_text("old")
+        stage.mkdir()
+        (stage / "a").write_text("new")
+        if not exchange:
+            monkeypatch.setattr(store, "_exchange", lambda a, b: False)
+        store.swap_in(stage, final)
+        assert (final / "a").read_text() == "new" and not stage.exists()
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

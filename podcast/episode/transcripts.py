@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ..digest import research_fields
 from ..models import ChapterMark, Cue, Script
 
 SRT_LINE = 32
@@ -142,6 +143,6 @@ def description(script: Script) -> str:
     papers = [s.title for s in script.segments if s.kind == "paper"]
     titles = "；".join(papers[:3])
     more = f"等{len(papers)}篇论文" if len(papers) > 3 else ""
-    topics = "、".join(script.topics)
+    topics = "、".join(research_fields(script.topics))
     lead = f"热门领域：{topics}。" if topics else ""
     return f"{lead}本期聊到：{titles}{more}。"

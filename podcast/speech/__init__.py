@@ -149,7 +149,14 @@ def check_voice(engine: Any, voice: dict[str, Any], where: Path | str) -> dict[s
 
 
 class ClipCache:
-    """Content-addressed store of synthesized clips (raw float32 + JSON timings)."""
+    """Content-addressed store of synthesized clips (raw float32 + JSON timings).
+
+    The JSON names the sha256 of the samples, so a damaged entry (flipped bytes,
+    NaNs, an old format) is a miss and the line is synthesized again instead of
+    going into an episode: one bad float can make a whole episode 20 dB quieter.
+    """
+
+    FORMAT = 2  # entries without the sha256 of their samples are from before it was kept
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or cache_root() / "clips"
@@ -168,20 +175,36 @@ class ClipCache:
         raw, meta = self._paths(key)
         try:
             info = json.loads(meta.read_text(encoding="utf-8"))
-            samples = np.frombuffer(raw.read_bytes(), dtype="<f4").copy()
-        except (OSError, ValueError):
+            payload = raw.read_bytes()
+            if info.get("format") != self.FORMAT or hashlib.sha256(payload).hexdigest() != info.get("sha256"):
+                return None  # damaged, torn by an old crash, or written before hashes were kept
+            samples = np.frombuffer(payload, dtype="<f4").copy()
+            clip = Clip(samples, int(info["rate"]), tuple(Sentence(**s) for s in info["sentences"]))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None  # missing or damaged: just a miss
-        if samples.size != info.get("samples"):
-            return None  # a torn write from an old crash
-        return Clip(samples, int(info["rate"]), tuple(Sentence(**s) for s in info["sentences"]))
+        if samples.size != info.get("samples") or damaged_samples(samples) is not None:
+            return None
+        return clip
 
     def put(self, key: str, clip: Clip) -> None:
-        """Raw little-endian float32 plus JSON; the JSON is written last and names the length."""
+        """Raw little-endian float32 plus JSON; the JSON is written last and names the length
+        and the hash of the samples."""
         raw, meta = self._paths(key)
-        atomic_write_bytes(raw, np.ascontiguousarray(clip.samples, dtype="<f4").tobytes())
-        info = {"rate": clip.sample_rate, "samples": int(clip.samples.size),
+        payload = np.ascontiguousarray(clip.samples, dtype="<f4").tobytes()
+        atomic_write_bytes(raw, payload)
+        info = {"format": self.FORMAT, "rate": clip.sample_rate, "samples": int(clip.samples.size),
+                "sha256": hashlib.sha256(payload).hexdigest(),
                 "sentences": [s.__dict__ for s in clip.sentences]}
-        atomic_write_bytes(meta, json.dumps(info, ensure_ascii=False).encode())
+        atomic_write_bytes(meta, json.dumps(info, ensure_ascii=False, allow_nan=False).encode())
+
+
+def damaged_samples(samples: np.ndarray) -> str | None:
+    """Why samples cannot be speech at all (not finite, or far beyond full scale), or None."""
+    if not np.all(np.isfinite(samples)):
+        return "samples that are not numbers"
+    if samples.size and float(np.max(np.abs(samples))) > 4.0:
+        return "samples far beyond full scale"
+    return None
 
 
 SILENT_LINE_RATE = 24000
@@ -250,6 +273,9 @@ def check_clip(clip: Clip, text: str, pace: Pace) -> str | None:
     samples = clip.samples
     if samples.size == 0:
         return "empty clip"
+    damaged = damaged_samples(samples)
+    if damaged:
+        return damaged
     expected = pace.seconds(text)
     if expected > 1.0 and clip.duration < 0.3 * expected:
         return f"too short for its text ({clip.duration:.2f} s, expected about {expected:.1f} s)"
@@ -293,7 +319,7 @@ class _Run:
         while True:
             t0 = time.perf_counter()
             clip = engine.synthesize(text, voice)
-            problem = check_clip(clip, line.text, engine.pace)
+            problem = check_clip(clip, text, engine.pace)  # what it was asked to say, not the display
             with self.lock:
                 self.spent += time.perf_counter() - t0
             if problem is None:

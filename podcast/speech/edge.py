@@ -85,6 +85,22 @@ class _Failure(Exception):
         self.kind = kind
 
 
+def unavailable(failure: _Failure) -> str:
+    """Why the edge voices cannot be used now, and what to do instead."""
+    what = ("cannot reach the speech service" if failure.kind == "offline"
+            else "the speech service refuses this connection")
+    return (f"edge: {what} ({failure}); check the network or proxy, or speak with the "
+            "embedded voice: --engine offline")
+
+
+def short_reason(exc: BaseException, limit: int = 160) -> str:
+    """An exception as a short phrase: its first line, cut at a word boundary, never mid-word."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+    return f"{type(exc).__name__}: {text}"
+
+
 def endpoint_url(base: str) -> str:
     """edge-tts appends ``&ConnectionId=…``; make sure the URL already has a query."""
     return base if "?" in base else f"{base}?TrustedClientToken={_TOKEN}"
@@ -193,7 +209,7 @@ class EdgeEngine:
                 failures.append(failure.kind)
                 blocked = failure.kind == "forbidden" and failures.count("forbidden") > 1
                 if failure.kind == "offline" or blocked:
-                    raise EngineUnavailable(f"edge: {failure}") from exc
+                    raise EngineUnavailable(unavailable(failure)) from exc
                 if attempt == self.retries:
                     raise EngineError(f"edge: {failure} (after {attempt + 1} attempts)") from exc
                 await asyncio.sleep(self.backoff * 2**attempt * (0.5 + random.random()))
@@ -231,8 +247,8 @@ class EdgeEngine:
         try:
             found = asyncio.run(list_voices(self.voices_url))
         except unreachable as exc:
-            return [f"cannot reach the edge voice list ({type(exc).__name__}: {str(exc)[:120]}); "
-                    "showing the voices of the preset only"]
+            return [f"cannot reach the edge voice list ({short_reason(exc)}); check the network or "
+                    "proxy. Showing the voices of the preset only"]
         chosen = [v for v in found if show_all or str(v.get("Locale", "")).startswith("zh-")]
         scope = "" if show_all else " for Chinese (--all for every language)"
         out = [f"{len(chosen)} voices{scope}"]

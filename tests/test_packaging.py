@@ -1,0 +1,27 @@
+"""What a first `uv run podcast demo` installs: the podcast, the test tools, and nothing heavier."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+PYPROJECT = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text("utf-8"))
+DEV_ONLY = {"pytest", "ruff", "mypy", "playwright", "pyinstrument", "podcastparser", "feedparser"}
+
+
+def names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=!~ ;\[]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_development_tools_are_not_runtime_dependencies() -> None:
+    assert not names(PYPROJECT["project"]["dependencies"]) & DEV_ONLY
+
+
+def test_the_browser_driver_and_profiler_are_not_in_the_default_group() -> None:
+    groups = PYPROJECT["dependency-groups"]
+    default = PYPROJECT.get("tool", {}).get("uv", {}).get("default-groups", ["dev"])
+    installed_by_default = set().union(*(names(groups[g]) for g in default))
+    assert not installed_by_default & {"playwright", "pyinstrument"}
+    assert "pytest" in installed_by_default  # `uv run pytest` still works on its own
+    assert names(groups["browser"]) == {"playwright"} and names(groups["profile"]) == {"pyinstrument"}
