@@ -77,7 +77,7 @@ def test_numbers_by_context(text: str, spoken: str) -> None:
     ("Llama-3.1-8B-Instruct", "拉玛三点一，八十亿因斯追克特", "Llama三点一，八十亿Instruct"),
     ("DeepSeek-R1", "深度求索阿一", "DeepSeek R一"),
     ("Phi3-mini-3.8B", "菲三迷你三十八亿", "Phi三mini三十八亿"),
-    ("8x7B的MoE", "八乘七必的艾姆欧伊", "八乘七B的MoE"),
+    ("8x7B的MoE", "八个七十亿的艾姆欧伊", "八个七十亿的MoE"),
     ("v1.2版本", "维一点二版本", "V一点二版本"),
 ])
 def test_model_and_benchmark_names(text: str, offline: str, latin: str) -> None:
