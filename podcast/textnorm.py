@@ -189,16 +189,19 @@ def transliterate(word: str) -> str:
 @dataclass(frozen=True)
 class Lexicon:
     """How terms are spoken: ``terms`` for every engine, ``sounds`` for engines
-    without Latin letters, ``pinyin`` readings for engines that take pinyin.
+    without Latin letters, ``pinyin`` readings for engines that take pinyin,
+    ``english`` respellings in plain English words for engines that pronounce
+    English words (Kokoro: ``arXiv`` -> "archive", ``AIME`` -> "aim").
     Keys are stored lower-case; matching is case-insensitive."""
 
     terms: Mapping[str, str] = field(default_factory=dict)
     sounds: Mapping[str, str] = field(default_factory=dict)
     pinyin: Mapping[str, str] = field(default_factory=dict)
+    english: Mapping[str, str] = field(default_factory=dict)
 
     def merged(self, other: Lexicon) -> Lexicon:
         return Lexicon({**self.terms, **other.terms}, {**self.sounds, **other.sounds},
-                       {**self.pinyin, **other.pinyin})
+                       {**self.pinyin, **other.pinyin}, {**self.english, **other.english})
 
 
 _PINYIN_SYLLABLE = re.compile(r"[a-zü]+[1-5]")
@@ -215,11 +218,11 @@ def read_lexicon(path: Path) -> Lexicon:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise LexiconError(f"invalid TOML: {exc}") from exc
-    unknown = set(data) - {"terms", "sounds", "pinyin"}
+    unknown = set(data) - {"terms", "sounds", "pinyin", "english"}
     if unknown:
-        raise LexiconError(f"unknown table [{sorted(unknown)[0]}] (use terms, sounds or pinyin)")
+        raise LexiconError(f"unknown table [{sorted(unknown)[0]}] (use terms, sounds, pinyin or english)")
     tables: dict[str, dict[str, str]] = {}
-    for table in ("terms", "sounds", "pinyin"):
+    for table in ("terms", "sounds", "pinyin", "english"):
         entries = data.get(table, {})
         if not isinstance(entries, dict):
             raise LexiconError(f"[{table}] must be a table of \"term\" = \"spoken\" entries")
@@ -281,6 +284,9 @@ class SpeechProfile:
     latin: bool = False
     pinyin: bool = False
     lexicon: Lexicon = field(default_factory=builtin_lexicon)
+    # With ``latin`` False: Latin words for which this returns True are kept as they are
+    # (an engine that pronounces some English words itself); all others become Chinese sounds.
+    keep_latin: Callable[[str], bool] | None = None
 
 
 _NUMBER = r"\d+(?:,\d{3})*(?:\.\d+)?"
@@ -352,6 +358,12 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     # 3:4 -> 三比四
     (re.compile(r"(?<![\d:])(\d+)\s*[:：]\s*(\d+)(?![\d:])"),
      lambda m: f"{number_to_chinese(m[1])}比{number_to_chinese(m[2])}"),
+    # Mixture-of-experts sizes. 8x7B -> 八个七十亿 (eight experts of 7B, not 八乘七必);
+    # Qwen3-235B-A22B -> ...，激活两百二十亿 (the "A" is the activated size, 诶二十二必 means nothing)
+    (re.compile(rf"(?<![A-Za-z\d.])(\d+)\s*[xX×]\s*({_NUMBER})\s*([BbMm])(?![A-Za-z\d])"),
+     lambda m: number_to_chinese(m[1]) + "个" + scaled_to_chinese(float(m[2]) * _SCALE[m[3].lower()])),
+    (re.compile(rf"(?<![A-Za-z\d.])A({_NUMBER})\s*([BbMm])(?![A-Za-z\d])"),
+     lambda m: "，激活" + scaled_to_chinese(float(m[1]) * _SCALE[m[2].lower()]) + "，"),
     # 70B 参数 -> 七百亿参数 ; 1M tokens -> 一百万 ; 747k -> 七十四万七千
     (re.compile(rf"(?<![A-Za-z\d.])({_NUMBER})\s*([BbTt])" + _SIZE_CONTEXT), _scale),
     (re.compile(rf"(?<![A-Za-z])({_NUMBER})\s*([kKmM])(?![A-Za-z])"), _scale),
@@ -425,7 +437,9 @@ def to_speech(text: str, profile: SpeechProfile | None = None) -> str:
     text = text.replace("&", "和")
     if not profile.latin:
         # whole names with digits or hyphens ("SWE-bench") before hyphens are split
-        text = _replace_terms(text, {k: v for k, v in lex.sounds.items() if not k.isalpha()})
+        english = lex.english if profile.keep_latin else {}
+        text = _replace_terms(text, {k: v for k, v in lex.sounds.items()
+                                     if not k.isalpha() and k not in english})
     # hyphens inside names (GPT-4o, Llama-3.1-8B, SWE-Fixer) are not pauses or ranges
     text = _NAME.sub(lambda m: m[0].replace("-", " "), text)
     # a version then a size (Llama 3.1 8B): a short pause, or it reads as 三点一八
@@ -439,8 +453,9 @@ def to_speech(text: str, profile: SpeechProfile | None = None) -> str:
     text = re.sub(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])", " ", text)
     text = _PLAIN_NUMBER.sub(lambda m: number_to_chinese(m[1]), text)
     if not profile.latin:
-        text = _LATIN.sub(lambda m: english_to_speech(m.group(0), lex.sounds), text)
-    text = _punctuate(text, profile.latin)
+        keep = profile.keep_latin or (lambda _word: False)
+        text = _LATIN.sub(lambda m: m[0] if keep(m[0]) else english_to_speech(m[0], lex.sounds), text)
+    text = _punctuate(text, profile.latin or profile.keep_latin is not None)
     if profile.pinyin and lex.pinyin:
         text = _mark_pinyin(text, lex.pinyin)
     return text if any(_is_han(c) or c.isalnum() for c in text) else ""

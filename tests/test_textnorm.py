@@ -79,7 +79,7 @@ def test_numbers_by_context(text: str, spoken: str) -> None:
     ("Llama-3.1-8B-Instruct", "拉玛三点一，八十亿因斯追克特", "Llama三点一，八十亿Instruct"),
     ("DeepSeek-R1", "深度求索阿一", "DeepSeek R一"),
     ("Phi3-mini-3.8B", "菲三迷你三十八亿", "Phi三mini三十八亿"),
-    ("8x7B的MoE", "八乘七必的艾姆欧伊", "八乘七B的MoE"),
+    ("8x7B的MoE", "八个七十亿的艾姆欧伊", "八个七十亿的MoE"),
     ("v1.2版本", "维一点二版本", "V一点二版本"),
 ])
 def test_model_and_benchmark_names(text: str, pinyin_only: str, latin: str) -> None:
@@ -234,3 +234,21 @@ def test_say_errors_are_one_line(tmp_path: Path, args: list[str], message: str) 
     result = CliRunner().invoke(main, ["say", *FAST, *args, "--root", str(tmp_path)])
     assert result.exit_code != 0 and message in result.output
     assert len(result.output.strip().splitlines()) <= 2  # the fed text (maybe empty) and the error
+
+
+@pytest.mark.parametrize(("text", "spoken"), [
+    ("Qwen3-235B-A22B", "千问三，两千三百五十亿，激活两百二十亿"),
+    ("Qwen3-30B-A3B 很快", "千问三，三百亿，激活三十亿，很快"),
+    ("Mixtral-8x7B", "米克斯特拉尔八个七十亿"),
+    ("用了8x7B的结构", "用了八个七十亿的结构"),
+    ("提速8x。", "提速八倍。"),
+])
+def test_mixture_of_experts_sizes(text: str, spoken: str) -> None:
+    """The activated size (A22B) and expert counts (8x7B) are said as quantities."""
+    assert to_speech(text, SpeechProfile(latin=False)) == spoken
+
+
+def test_kept_latin_words_stay_with_spaces_between_them() -> None:
+    profile = SpeechProfile(latin=False, keep_latin=lambda w: w.lower() in {"deep", "learning", "gpt"})
+    assert to_speech("Deep Learning 和 GPT-4o。", profile) == "Deep Learning和GPT四欧。"
+    assert to_speech("SOTA的LLM", profile) == "最先进水平的艾勒艾勒艾姆"

