@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .models import Paper
+from .script.checks import VERB_LEAD, han_only, subjectless
 from .textnorm import clean_markup
 
 ROLES = ("problem", "method", "result", "release", "limitation", "context")
@@ -285,8 +286,6 @@ def split_long(sentence: str, limit: int = 60) -> list[str]:
     nearest the middle whose next clause can stand on its own; a sentence with no such
     comma stays whole.
     """
-    from .script.checks import VERB_LEAD, subjectless  # checks imports this module
-
     body = sentence.rstrip("。")
     if len(body) <= limit:
         return [sentence]
@@ -400,10 +399,6 @@ def ungrounded(spoken: str, sources: Sequence[str]) -> set[str]:
     said = numbers_in(spoken)
     bare = {re.sub(r"[%倍kKMB]$", "", n) for n in allowed}
     return {n for n in said if n not in allowed and n not in bare}
-
-
-def han_only(text: str) -> str:
-    return "".join(re.findall(r"[\u4e00-\u9fff]", text))
 
 
 def verbatim_ratio(abstract: str, spoken: str, n: int = 10) -> float:

@@ -55,7 +55,7 @@ def missing() -> str | None:
 
 
 def _default_cache() -> Path:
-    from ..speech import cache_root  # late: the speech package is heavy and may move
+    from ..store import cache_root
 
     return cache_root()
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 import re
 
-from ..abstracts import han_only
 
+def han_only(text: str) -> str:
+    """The Chinese characters of ``text``: what verbatim shares and lengths are counted in."""
+    return "".join(re.findall(r"[\u4e00-\u9fff]", text))
 
 def sentences_of(text: str) -> list[str]:
     """Sentences of one line, each keeping its final mark (a 《title》 is never split)."""
