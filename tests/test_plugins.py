@@ -23,7 +23,7 @@ from podcast.episode.perform import breath_pieces
 from podcast.feed import PODCAST_NS
 from podcast.speech import check_clip, get_engine
 
-from .conftest import DATA, decoded_duration
+from .conftest import DATA, decoded_duration, private_cache
 from .fakes import FakeSpeech, fake_voice_preset
 
 DATE = "2026-11-20"
@@ -42,7 +42,10 @@ def lines_of(root: Path, date: str = DATE) -> list[dict]:
     return [line for seg in script["segments"] for line in seg["lines"]]
 
 
-def test_a_registered_engine_builds_an_episode_end_to_end(tmp_path: Path, fake_speech: FakeSpeech) -> None:
+def test_a_registered_engine_builds_an_episode_end_to_end(
+        tmp_path: Path, fake_speech: FakeSpeech, clip_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an empty clip cache: a line another test already spoke with the fake must not be a hit here
+    monkeypatch.setenv("PODCAST_CACHE_DIR", str(private_cache(tmp_path, clip_cache)))
     root = tmp_path / "root"
     fake_voice_preset(root)
     result = build(root, "--engine", "fake")
