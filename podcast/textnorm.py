@@ -497,10 +497,18 @@ def split_sentences(text: str, marks: str = "。！？", max_chars: int = 60) ->
     return out
 
 
+PINYIN_MARK = re.compile(r"\{([a-zü1-5 ]+)\}")
+
+
+def without_pinyin_marks(text: str) -> str:
+    """The words an engine says, without the ``{chong2 pai2 xu4}`` readings attached to them."""
+    return PINYIN_MARK.sub("", text)
+
+
 def iter_pinyin_marks(text: str) -> Iterable[tuple[str, list[str] | None]]:
     """Split ``重排序{chong2 pai2 xu4}好`` into ("重排序", [...]) and ("好", None) pieces."""
     pos = 0
-    for m in re.finditer(r"\{([a-zü1-5 ]+)\}", text):
+    for m in PINYIN_MARK.finditer(text):
         syllables = m[1].split()
         head = text[pos : m.start()]
         k = len(syllables)
