@@ -11,7 +11,7 @@ import io
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +182,9 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
         line_records = piece_records[k : k + len(pieces)]
         done, mine = master_pieces(piece_clips[k : k + len(pieces)], line_records, spoke, spoken_by)
         line_reports.append(mine)
-        records.append(next((r for r in line_records if r.why), line_records[0]))
+        first = next((r for r in line_records if r.why), line_records[0])  # a fallback speaks for the line
+        records.append(replace(first, retries=sum(r.retries for r in line_records),
+                               cached=all(r.cached for r in line_records)))
         clips.append(done)
         raw.append(join_pieces(piece_clips[k : k + len(pieces)]))
         k += len(pieces)
