@@ -14,6 +14,7 @@ resolved once when it was opened.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,14 @@ from .locks import day_lock, feed_lock
 from .models import Digest, Episode, Script
 from .project import Layout, Project
 from .publish import publish as publish_files
-from .store import atomic_write_bytes, interrupted_days, recover
+from .store import (
+    atomic_write_bytes,
+    cached_artifact,
+    code_fingerprint,
+    interrupted_days,
+    lookup_artifact,
+    recover,
+)
 from .translate import build_digest, failed_papers, translate_checked
 from .writer import WriterOptions, dump_script, get_writer, load_script
 
@@ -89,8 +97,30 @@ def writer_options(project: Project, warn: Warn = _quiet) -> WriterOptions:
 
 def script_for(project: Project, digest: Digest, warn: Warn = _quiet) -> Script:
     """The script the project's writer makes for ``digest``, in memory (write, report, lint)."""
-    writer = get_writer(project.writer, writer_options(project, warn))
-    script = writer.write(digest, project.hosts, project.settings.show.title, project.length_plan())
+    said: list[str] = []
+
+    def collect(message: str) -> None:
+        said.append(message)
+        warn(message)
+
+    writer = get_writer(project.writer, writer_options(project, collect))
+    plan = project.length_plan()
+    title = project.settings.show.title
+    if getattr(writer, "deterministic", False):  # the same inputs give the same script: keep it
+        key = [code_fingerprint(), project.writer, repr(digest), repr(project.hosts), title, repr(plan),
+               repr(project.phrases), project.strict]
+        kept = lookup_artifact("script", key)
+        if kept is not None:
+            record = json.loads(kept)
+            for message in record["warnings"]:
+                warn(message)
+            script = Script.model_validate(record["script"])
+        else:
+            script = writer.write(digest, project.hosts, title, plan)
+            record = {"script": script.model_dump(mode="json"), "warnings": said}
+            cached_artifact("script", key, lambda: json.dumps(record, ensure_ascii=False).encode())
+    else:
+        script = writer.write(digest, project.hosts, title, plan)
     script, cuts = fit_to_length(script, project.length_plan())  # any writer: max_minutes holds
     for note in cuts:
         warn(note)

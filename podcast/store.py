@@ -19,6 +19,8 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,28 @@ def cache_root() -> Path:
     return Path(user_cache_dir("podcast", appauthor=False))
 
 
+_LIBRARIES = ("numpy", "scipy", "onnxruntime", "imageio-ffmpeg", "ctranslate2", "faster-whisper", "jieba",
+              "pypinyin")
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """sha256 over the package's own code and data and the libraries that shape audio: an
+    artifact made by other code (a changed mastering step, a new writer) is made again."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in {".py", ".toml", ".json"}
+                       and "__pycache__" not in p.parts):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    for name in _LIBRARIES:
+        try:
+            h.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{name}=-".encode())
+    return h.hexdigest()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temp file in the same folder and ``os.replace``: never a half file."""
     with writing(path):
@@ -95,19 +119,28 @@ def cached_artifact(kind: str, key: object, make: Callable[[], bytes]) -> bytes:
     (damaged on disk, or from before the hash was kept) is made again, so a
     damaged cached MP3 is never published.
     """
+    found = lookup_artifact(kind, key)
+    if found is not None:
+        return found
+    data = make()
+    atomic_write_bytes(_artifact_path(kind, key), _hash_head(data) + data)
+    return data
+
+
+def lookup_artifact(kind: str, key: object) -> bytes | None:
+    """The kept bytes for ``key``, or None when there are none (or they are damaged)."""
+    try:
+        stored = _artifact_path(kind, key).read_bytes()
+    except OSError:
+        return None
+    head, payload = stored[:_HASH_HEAD], stored[_HASH_HEAD:]
+    return payload if head == _hash_head(payload) else None
+
+
+def _artifact_path(kind: str, key: object) -> Path:
     digest = hashlib.sha256(json.dumps([kind, key], sort_keys=True, ensure_ascii=False,
                                        default=str).encode()).hexdigest()
-    path = cache_root() / "artifacts" / kind / digest
-    try:
-        stored = path.read_bytes()
-    except OSError:
-        stored = b""
-    head, payload = stored[:_HASH_HEAD], stored[_HASH_HEAD:]
-    if head == _hash_head(payload):
-        return payload
-    data = make()
-    atomic_write_bytes(path, _hash_head(data) + data)
-    return data
+    return cache_root() / "artifacts" / kind / digest
 
 
 _HASH_HEAD = len("sha256:") + 64 + 1

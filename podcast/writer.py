@@ -61,6 +61,7 @@ class ScriptWriter(Protocol):
 
     name: ClassVar[str]
     needs_network: ClassVar[bool]
+    # optional ``deterministic: ClassVar[bool]``: True lets a rebuild reuse the script it wrote
 
     def write(self, digest: Digest, hosts: Sequence[Host], show_title: str,
               plan: LengthPlan | None = None) -> Script:
@@ -420,6 +421,7 @@ class TemplateWriter:
 
     name: ClassVar[str] = "template"
     needs_network: ClassVar[bool] = False
+    deterministic: ClassVar[bool] = True  # the same digest, hosts and phrases give the same script
 
     def __init__(self, options: WriterOptions | None = None) -> None:
         self.options = options or WriterOptions()

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from podcast.audio import measure_file
 from podcast.cli import SAMPLE, main
 from podcast.config import AudioSettings
 from podcast.episode.perform import breath_pieces
@@ -142,3 +143,33 @@ def test_the_plugins_voice_model_checks_the_preset_before_anything_is_written(tm
     (line,) = result.output.strip().splitlines()
     assert "default.toml: engines.fake.B: pitch_hz" in line
     assert sorted(p.name for p in root.iterdir()) == ["voices"]  # nothing written
+
+
+def test_a_rebuild_plays_the_kept_take_and_a_new_setting_records_a_new_one(
+        tmp_path: Path, fake_speech: FakeSpeech, clip_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from podcast.pipeline import Project
+    from podcast.pipeline import build as build_day
+
+    SMALL = DATA / "2026-03-02_daily_paper.md"
+
+    monkeypatch.setenv("PODCAST_CACHE_DIR", str(private_cache(tmp_path, clip_cache)))
+    roots = [tmp_path / "one", tmp_path / "two"]
+    results = []
+    for root in roots:
+        fake_voice_preset(root)
+        results.append(build_day(Project.open(root, engine="fake", writer="fake"), SMALL))
+    assert "assemble" in results[0].speak.timings and "take" not in results[0].speak.timings
+    assert "take" in results[1].speak.timings and "assemble" not in results[1].speak.timings
+    day = "2026-03-02"
+    mp3s = [root / "episodes" / day / manifest_of(root, day)["audio"] for root in roots]
+    assert mp3s[0].read_bytes() == mp3s[1].read_bytes()  # the same programme, tags and all
+    assert manifest_of(roots[0], day) == manifest_of(roots[1], day)  # figures, chapters, lines and times too
+    for name in ("transcript.vtt", "chapters.json"):
+        assert (mp3s[0].parent / name).read_text("utf-8") == (mp3s[1].parent / name).read_text("utf-8")
+
+    (roots[1] / "podcast.toml").write_text("[audio]\nloudness = -19.0\n", "utf-8")
+    again = build_day(Project.open(roots[1], engine="fake", writer="fake"), SMALL)
+    assert "take" not in again.speak.timings
+    loudness, _ = measure_file(mp3s[1])
+    assert abs(loudness + 19.0) <= 0.5
+    assert manifest_of(roots[1], day)["loudness_lufs"] == pytest.approx(loudness, abs=0.2)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 import tempfile
 import uuid
 from pathlib import Path
-
-import numpy as np
 
 from .. import audio as audio_mod
 from .. import faults, site, visuals
@@ -25,6 +24,7 @@ from ..project import PAGE, Project
 from ..publish import check_with
 from ..store import atomic_write_bytes, cached_artifact, recover, staging_dir, swap_in, write_json, write_text
 from ..writer import dump_script
+from . import take
 from .perform import Performance
 from .transcripts import chapters_json, description, to_srt, to_vtt
 
@@ -34,10 +34,11 @@ def episode_guid(show_slug: str, date: dt.date) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:{show_slug}:episode:{date.isoformat()}"))
 
 
-def encoded_mp3(mastered: audio_mod.Mastered, bitrate: int, out_rate: int) -> bytes:
+def encoded_mp3(perf: Performance, bitrate: int, out_rate: int) -> bytes:
     """The MP3 of the mastered programme; identical audio is not encoded twice."""
-    samples = np.ascontiguousarray(mastered.samples, dtype="<f4")
-    pcm = hashlib.sha256(samples.data.cast("B")).hexdigest()
+    if perf.encoded is not None:
+        return perf.encoded
+    mastered = perf.mastered
 
     def encode() -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -45,7 +46,20 @@ def encoded_mp3(mastered: audio_mod.Mastered, bitrate: int, out_rate: int) -> by
             audio_mod.encode_mp3(mastered.samples, mastered.sample_rate, path, bitrate, out_rate)
             return path.read_bytes()
 
-    return cached_artifact("mp3", [pcm, mastered.sample_rate, bitrate, out_rate], encode)
+    return cached_artifact("mp3", take.mp3_key(perf.pcm or take.pcm_key(mastered), mastered.sample_rate,
+                                               bitrate, out_rate), encode)
+
+
+def measured(mp3: Path, encoded: bytes) -> tuple[float, float]:
+    """Loudness and true peak of the MP3 as a player decodes it; the tags do not change them,
+    so the figures of identical audio are kept with it."""
+    key = hashlib.sha256(encoded).hexdigest()
+
+    def measure() -> bytes:
+        return json.dumps(audio_mod.measure_file(mp3)).encode()
+
+    loudness, peak = json.loads(cached_artifact("loudness", [key], measure))
+    return float(loudness), float(peak)
 
 
 def day_digest(project: Project, day: dt.date, given: Path | None) -> tuple[Digest | None, Path | None]:
@@ -91,14 +105,14 @@ def package(project: Project, performance: Performance, source_digest: Path | No
 
 def _write_folder(project: Project, perf: Performance, stage: Path, guid: str, source_digest: Path | None,
                   digest: Digest | None) -> Episode:
-    script, timeline, mastered, clock = perf.script, perf.timeline, perf.mastered, perf.clock
+    script, timeline, clock = perf.script, perf.timeline, perf.clock
     layout = project.layout
     show = project.settings.show
     name = layout.audio_name(script.date)
     mp3 = stage / name
     clock.lap("files")
-    atomic_write_bytes(mp3, encoded_mp3(mastered, project.settings.audio.bitrate,
-                                        project.settings.audio.sample_rate))
+    encoded = encoded_mp3(perf, project.settings.audio.bitrate, project.settings.audio.sample_rate)
+    atomic_write_bytes(mp3, encoded)
     clock.lap("encode")
     faults.reached("encoding")
     cover, ext = cover_bytes(project.root, show.cover, show.title)
@@ -108,7 +122,7 @@ def _write_folder(project: Project, perf: Performance, stage: Path, guid: str, s
         comment=desc, cover=cover, cover_mime="image/png" if ext == "png" else "image/jpeg"),
         timeline.chapters)
     duration = audio_mod.mp3_duration(mp3)
-    loudness, peak = audio_mod.measure_file(mp3)  # what listeners get, not what was aimed at
+    loudness, peak = measured(mp3, encoded)  # what listeners get, not what was aimed at
     clock.lap("measure")
     write_text(stage / "transcript.vtt", to_vtt(timeline.cues))
     write_text(stage / "transcript.srt", to_srt(timeline.cues))

@@ -7,6 +7,7 @@ and the fallback chain comes from the engine's own settings (``fallback``).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 from collections import Counter
@@ -35,8 +36,9 @@ from ..speech import (
     get_engine,
     synthesize_lines,
 )
-from ..store import atomic_write_bytes
-from . import Clock
+from ..store import atomic_write_bytes, lookup_artifact
+from ..writer import dump_script
+from . import Clock, take
 from .listen import (
     HeardLine,
     Listener,
@@ -66,6 +68,8 @@ class Performance:
     clock: Clock
     figures: MasteringFigures | None = None
     listening: ListenSummary | None = None
+    pcm: str = ""  # sha256 of the mastered samples: the key of the encoded MP3
+    encoded: bytes | None = None  # the MP3, when the take came from the cache (no samples then)
 
 
 def engine(project: Project, name: str | None = None) -> Engine:
@@ -165,9 +169,16 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
     split = [breath_pieces(line.text, spoken_by.pace, settings.audio.breath_seconds) for line in lines]
     requests = [LineRequest(line.speaker, piece) for line, pieces in zip(lines, split, strict=True)
                 for piece in pieces]
-    tick = progress(len(requests)) if progress else None
     chain = fallback(project, spoken_by, host_ids)
     clock = Clock()
+    key = take.take_key([ClipCache.key(spoken_by, chosen[r.speaker], spoken_by.speech_text(r.text))
+                         for r in requests], _sound_settings(project, script))
+    kept = take.load(key)
+    if kept is not None:
+        again = _from_take(project, script, spoken_by.name, kept, len(requests), clock)
+        if again is not None:
+            return again
+    tick = progress(len(requests)) if progress else None
     piece_clips, stats, piece_records = synthesize_lines(spoken_by, requests, chosen, ClipCache(), tick,
                                                          chain)
     clock.lap("synthesis")
@@ -235,9 +246,41 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
         summary = summarise(listening, heard_lines, times, len(timeline.samples) / timeline.sample_rate)
         listened = {i: (round(r.check.cer, 3), None if r.check.ok else r.check.heard, r.repair)
                     for i, r in listening.results.items()}
-    return Performance(script, spoken_by.name, timeline, mastered, host_f0, stats,
-                       speech_record(script, records, split, cut_offs, listened,
-                                     [(a, b) for _, a, b in timeline.line_spans]), clock, figures, summary)
+    speech = speech_record(script, records, split, cut_offs, listened,
+                           [(a, b) for _, a, b in timeline.line_spans])
+    pcm = take.pcm_key(mastered)
+    if not speech.fallbacks and (summary is None or not summary.lines_failed):
+        take.store(key, take.record_of(timeline, mastered, pcm, host_f0, stats, speech, figures, summary))
+    return Performance(script, spoken_by.name, timeline, mastered, host_f0, stats, speech, clock, figures,
+                       summary, pcm)
+
+
+def _sound_settings(project: Project, script: Script) -> dict[str, Any]:
+    """Everything besides the clips that shapes a take: the script (hosts, chapters, lines),
+    the audio settings and whether and how the take is listened back."""
+    settings = project.settings
+    return {"script": hashlib.sha256(dump_script(script).encode()).hexdigest(),
+            "audio": settings.audio.model_dump(mode="json"), "strict": project.strict,
+            "listen": settings.listen.model_dump(mode="json") if project.check else None}
+
+
+def _from_take(project: Project, script: Script, engine_name: str, kept: dict[str, Any], pieces: int,
+               clock: Clock) -> Performance | None:
+    """The performance of a kept take, or None when its MP3 is no longer in the cache."""
+    audio = project.settings.audio
+    mastered = take.mastered_of(kept)
+    encoded = lookup_artifact("mp3", take.mp3_key(kept["pcm"], mastered.sample_rate, audio.bitrate,
+                                                  audio.sample_rate))
+    if encoded is None:
+        return None
+    stats = SpeechStats(**{**kept["stats"], "synthesized": 0, "cached": pieces, "synth_seconds": 0.0,
+                           "retried": 0})
+    clock.lap("take")
+    return Performance(script, engine_name, take.timeline_of(kept), mastered, kept["host_f0"], stats,
+                       SpeechSummary.model_validate(kept["speech"]), clock,
+                       MasteringFigures.model_validate(kept["figures"]) if kept["figures"] else None,
+                       ListenSummary.model_validate(kept["listening"]) if kept["listening"] else None,
+                       kept["pcm"], encoded)
 
 
 def master_pieces(pieces: Sequence[Clip], records: Sequence[LineRecord], spoke: dict[str, Engine],

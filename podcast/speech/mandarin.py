@@ -382,7 +382,8 @@ def speakable(word: str, respell: Mapping[str, str] | None = None,
         return english_phonemes(word, respell) is not None
     if chinese and low in chinese:
         return False
-    return latin_class(word, respell) in set(classes)
+    wanted = set(classes)
+    return bool(wanted) and latin_class(word, respell) in wanted  # no class wanted: skip the dictionary
 
 
 def to_ids(phoneme_text: str) -> list[int]:
