@@ -80,6 +80,8 @@ class ShowSettings(_Section):
     author: str = "AI论文早班车"
     email: str = "podcast@example.com"
     base_url: str = "http://127.0.0.1:8000/"
+    # where the MP3s are served when not beside the pages (a bucket or its CDN); unset: base_url
+    media_base_url: str | None = None
     website: str | None = None
     language: str = "zh-cn"
     category: str = "Technology"
@@ -91,9 +93,11 @@ class ShowSettings(_Section):
     # the channel's podcast:guid; unset, the published feed's one is kept (see feed.show_guid)
     guid: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
 
-    @field_validator("base_url")
+    @field_validator("base_url", "media_base_url")
     @classmethod
-    def _ascii_url(cls, value: str) -> str:
+    def _ascii_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.isascii() or not value.startswith(("http://", "https://")):
             raise ValueError("must be an ASCII http(s) URL")
         return value if value.endswith("/") else value + "/"
@@ -223,16 +227,25 @@ class Settings(_Section):
         return self._engines[name]
 
 
+# Environment variables that override a field of podcast.toml when set and not empty.
+ENV_OVERRIDES: dict[tuple[str, str], str] = {
+    ("show", "base_url"): "PODCAST_BASE_URL",
+    ("show", "media_base_url"): "PODCAST_MEDIA_BASE_URL",
+}
+
+
 def load_settings(root: Path) -> Settings:
     """Read ``ROOT/podcast.toml`` if present; errors name the file and the field.
 
-    ``PODCAST_BASE_URL`` in the environment overrides ``[show] base_url``.
+    The variables of ``ENV_OVERRIDES`` (``PODCAST_BASE_URL`` ...) override their fields.
     """
     path = root / CONFIG_NAME
     data = _read_toml(path) if path.exists() else {}
-    base_url = os.environ.get("PODCAST_BASE_URL")
-    if base_url:  # CI sets the published address without editing podcast.toml
-        data = {**data, "show": {**data.get("show", {}), "base_url": base_url}}
+    for (table, key), variable in ENV_OVERRIDES.items():
+        value = os.environ.get(variable)
+        if value:  # CI sets the published addresses without editing podcast.toml
+            section = data.get(table, {})
+            data = {**data, table: {**(section if isinstance(section, dict) else {}), key: value}}
     sections = {key: data.pop(key) for key in list(data)
                 if key not in Settings.model_fields and isinstance(data[key], dict)
                 and key in plugins.engines}

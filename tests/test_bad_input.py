@@ -109,6 +109,7 @@ CONFIGS = [
     ("unknown show key", '[show]\ntitel = "x"\n', "podcast.toml: show.titel: Extra inputs"),
     ("wrong type", '[show]\npublish_hour = "eight"\n', "podcast.toml: show.publish_hour: Input should be a valid"),
     ("non-ASCII base URL", '[show]\nbase_url = "https://例子.com/"\n', "show.base_url: Value error, must be an ASCII"),
+    ("media URL not http", '[show]\nmedia_base_url = "s3://bucket/pod/"\n', "show.media_base_url: Value error, must be an ASCII"),
     ("invalid TOML", '[show\n', "podcast.toml: invalid TOML"),
     ("loudness out of range", '[audio]\nloudness = -5\n', "audio.loudness: Input should be less than or equal"),
     ("slug with spaces", '[show]\nslug = "my show"\n', "show.slug: String should match pattern"),
