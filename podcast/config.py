@@ -10,7 +10,7 @@ import os
 import tomllib
 import zoneinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -200,6 +200,30 @@ class LLMSettings(_Section):
     response_format: str = Field(default="json_object", pattern=r"^(json_object|json_schema)$")
 
 
+class UploadSettings(_Section):
+    """The S3-compatible bucket ``podcast upload`` copies the MP3s to (AWS S3, Cloudflare R2,
+    Aliyun OSS, MinIO). Keys are never read from here: boto3 takes them from the environment."""
+
+    bucket: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    endpoint_url: str | None = None  # unset: AWS S3 (or boto3's AWS_ENDPOINT_URL_S3)
+    region: str | None = None  # R2: "auto"; unset: boto3's AWS_REGION, else us-east-1
+    prefix: str = ""  # keys are PREFIX + episodes/DATE/FILE.mp3, the path under media_base_url
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"  # Aliyun OSS requires "virtual"
+    retries: int = Field(default=4, ge=0, le=10)  # transport retries of each request
+    timeout: float = Field(default=60.0, gt=0)  # seconds a request may stall
+
+    _endpoint = field_validator("endpoint_url")(http_url)
+
+    @field_validator("prefix")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        value = value.strip("/")
+        parts = value.split("/") if value else []
+        if not value.isascii() or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"{value!r} is not a folder-like key prefix (e.g. 'podcast' or 'shows/daily')")
+        return value + "/" if value else ""
+
+
 class Settings(_Section):
     """The whole configuration of one project root.
 
@@ -215,6 +239,7 @@ class Settings(_Section):
     audio: AudioSettings = AudioSettings()
     llm: LLMSettings = LLMSettings()
     listen: ListenSettings = ListenSettings()
+    upload: UploadSettings = UploadSettings()
     _engines: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
 
     def engine_settings(self, name: str) -> Any:
@@ -231,6 +256,8 @@ class Settings(_Section):
 ENV_OVERRIDES: dict[tuple[str, str], str] = {
     ("show", "base_url"): "PODCAST_BASE_URL",
     ("show", "media_base_url"): "PODCAST_MEDIA_BASE_URL",
+    ("upload", "bucket"): "PODCAST_UPLOAD_BUCKET",
+    ("upload", "endpoint_url"): "PODCAST_UPLOAD_ENDPOINT_URL",
 }
 
 

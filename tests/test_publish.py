@@ -251,7 +251,8 @@ def test_media_base_url_moves_only_the_enclosures(built_copy: Path) -> None:
     feed = built_copy / "feed" / "feed.xml"
     before = feed.read_text("utf-8")
     old = feedparser.parse(before).entries
-    result = CliRunner(env={"PODCAST_MEDIA_BASE_URL": MEDIA}).invoke(main, ["publish", "--root", str(built_copy)])
+    result = CliRunner(env={"PODCAST_MEDIA_BASE_URL": MEDIA}).invoke(
+        main, ["publish", "--root", str(built_copy)])
     assert result.exit_code == 0, result.output
     after = feed.read_text("utf-8")
     new = feedparser.parse(after).entries
@@ -298,4 +299,5 @@ def test_the_feed_is_rebuilt_from_manifests_when_the_mp3s_live_in_the_bucket(bui
         '[show]\nbase_url = "https://pod.example.net/"\nemail = "host@pod.cn"\n'
         'media_base_url = "http://127.0.0.1:9000/media/"\n', "utf-8")
     doctor = CliRunner().invoke(main, ["doctor", "--root", str(built_copy)])
-    assert doctor.exit_code == 1 and "media_base_url http://127.0.0.1:9000/media/ is this machine" in doctor.output
+    assert doctor.exit_code == 1
+    assert "media_base_url http://127.0.0.1:9000/media/ is this machine" in doctor.output
