@@ -102,8 +102,14 @@ class Bucket:
             from botocore.config import Config
         except ImportError as exc:
             raise SetupError(f"uploading needs boto3, the optional 's3' extra: {INSTALL_HINT}") from exc
-        session = boto3.session.Session()
-        if session.get_credentials() is None:
+        from botocore.exceptions import BotoCoreError
+
+        try:  # a named AWS_PROFILE that does not exist, an unreadable ~/.aws/config
+            session = boto3.session.Session()
+            credentials = session.get_credentials()
+        except BotoCoreError as exc:
+            raise UploadError(f"cannot read the S3 credentials: {exc}") from exc
+        if credentials is None:
             raise UploadError(f"no S3 credentials: set {KEY_VARIABLES} in the environment "
                               "(or AWS_PROFILE for a profile of ~/.aws/credentials)")
         config = Config(

@@ -286,6 +286,11 @@ def test_missing_keys_name_the_variables(built_copy: Path, endpoint: str, bucket
     result = run(built_copy, "upload")
     assert result.exit_code == 1
     assert "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in error_line(result)
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    result = run(built_copy, "upload")
+    assert result.exit_code == 1
+    assert error_line(result) == ("error: cannot read the S3 credentials: "
+                                  "The config profile (nope) could not be found")
 
 
 def test_an_unreachable_endpoint_and_a_missing_bucket_are_named(built_copy: Path, endpoint: str,
