@@ -6,6 +6,7 @@
     podcast write DIGEST     digest -> scripts/DATE.yaml
     podcast speak SCRIPT     scripts/DATE.yaml (or a date) -> episodes/DATE/
     podcast publish          episodes/ -> feed/feed.xml
+    podcast upload           new or changed MP3s -> the S3-compatible bucket of [upload]
     podcast demo             build the bundled sample digest
     podcast serve            preview the site and feed on 127.0.0.1
     podcast say TEXT         show (and speak) exactly what an engine is fed
@@ -37,6 +38,7 @@ from .errors import PodcastError, UsageError
 if TYPE_CHECKING:
     from .models import Episode
     from .pipeline import Project, SpeakResult
+    from .upload import Bucket
 
 SAMPLE = Path(__file__).parent / "sample" / "2026-11-20_daily_paper.md"
 
@@ -218,6 +220,9 @@ partial_option = click.option("--allow-partial", is_flag=True,
                               help="Accept a digest that was cut off (a failed download), or a day whose "
                                    "translation of some papers keeps failing its checks: those papers "
                                    "are left out and the episode notes say so.")
+upload_option = click.option(
+    "--upload", "upload_media", is_flag=True,
+    help="Then copy new or changed MP3s to the [upload] bucket of podcast.toml (see 'podcast upload').")
 
 
 @main.command()
@@ -237,10 +242,11 @@ partial_option = click.option("--allow-partial", is_flag=True,
               help="Backfill: build every weekday from this day...")
 @click.option("--to", "last", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="...to this day (inclusive); failures are reported at the end.")
+@upload_option
 @friendly
 def build(digest: Path | None, day: Any, root: Path, engine: str | None, writer: str | None,
           voices: str | None, strict: bool, allow_partial: bool, length: str | None, check: bool | None,
-          dry_run: bool, refresh: bool, first: Any, last: Any) -> None:
+          dry_run: bool, refresh: bool, first: Any, last: Any, upload_media: bool) -> None:
     """Build DIGEST (a DATE_daily_paper.md), or with --date D fetch, translate and build that day.
 
     Either way the result is an episode under episodes/DATE/ and an updated feed.
@@ -252,20 +258,27 @@ def build(digest: Path | None, day: Any, root: Path, engine: str | None, writer:
         if first is None or last is None or digest is not None or day is not None:
             raise click.UsageError("backfill takes both --from and --to, and no DIGEST or --date")
         project = open_project(root, voices, engine, writer, strict, length=length, check=check)
-        _backfill(project, first.date(), last.date())
+        bucket = open_bucket(project, upload_media)
+        failed = _backfill(project, first.date(), last.date())
+        _upload(bucket)  # the days that were built are uploaded even when another failed
+        if failed:
+            sys.exit(1)
         return
     if (digest is None) == (day is None):
         raise click.UsageError("give either a DIGEST file or --date YYYY-MM-DD")
     project = open_project(root, voices, engine, writer, strict, allow_partial, length,
                            check=None if check is None and not dry_run else bool(check))
+    bucket = open_bucket(project, upload_media)
     if dry_run:
         _dry_run(project, digest, day.date() if day else None, refresh)
+        _upload(bucket, dry_run=True)
         return
     if digest is None:
         digest = _fetch(project, day.date(), refresh)
         if digest is None:
             return
     _build(project, digest)
+    _upload(bucket)
 
 
 def _fetch(project: Project, day: Any, refresh: bool) -> Path | None:
@@ -281,7 +294,8 @@ def _fetch(project: Project, day: Any, refresh: bool) -> Path | None:
     return found
 
 
-def _backfill(project: Project, first: Any, last: Any) -> None:
+def _backfill(project: Project, first: Any, last: Any) -> int:
+    """Build every weekday of the range; the number of days that failed."""
     from .backfill import DayResult, backfill
 
     if last < first:
@@ -297,8 +311,7 @@ def _backfill(project: Project, first: Any, last: Any) -> None:
     for r in results:
         if r.status == "failed":
             click.secho(f"failed   {r.day}: {r.detail}", fg="red", err=True)
-    if counts["failed"]:
-        sys.exit(1)
+    return counts["failed"]
 
 
 def _dry_run(project: Project, digest: Path | None, day: Any, refresh: bool) -> None:
@@ -395,14 +408,57 @@ def speak(script: str, root: Path, engine: str | None, voices: str | None, stric
     _report(pipeline.speak(project, parsed, progress_bar))
 
 
+def open_bucket(project: Project, wanted: bool) -> Bucket | None:
+    """The [upload] bucket when asked for, opened before any stage runs: a missing setting, package
+    or key stops the command before it builds anything."""
+    if not wanted:
+        return None
+    from .upload import Bucket
+
+    return Bucket(project)
+
+
+def _upload(bucket: Bucket | None, dry_run: bool = False, delete: bool = False) -> None:
+    if bucket is None:
+        return
+    from .upload import summary
+
+    click.echo(f"upload   to {bucket.url} at {bucket.endpoint}")
+    report = bucket.sync(dry_run=dry_run, delete=delete, progress=click.echo)
+    for line in summary(report):
+        click.echo(line)
+
+
 @main.command()
 @root_option
+@upload_option
 @friendly
-def publish(root: Path) -> None:
+def publish(root: Path, upload_media: bool) -> None:
     """Rebuild feed/feed.xml, the cover and the show page from every episode under episodes/."""
     from . import pipeline
 
-    click.echo(f"feed     {pipeline.publish(open_project(root), _warn_one)}")
+    project = open_project(root)
+    bucket = open_bucket(project, upload_media)
+    click.echo(f"feed     {pipeline.publish(project, _warn_one)}")
+    _upload(bucket)
+
+
+@main.command()
+@root_option
+@click.option("--dry-run", is_flag=True, help="List what would be uploaded (and deleted); change nothing.")
+@click.option("--delete", is_flag=True,
+              help="Also delete the objects under the prefix that no published episode names.")
+@friendly
+def upload(root: Path, dry_run: bool, delete: bool) -> None:
+    """Copy new or changed MP3s of the published episodes to an S3-compatible bucket.
+
+    The bucket is podcast.toml's [upload] table (bucket, endpoint_url, region, prefix,
+    addressing_style). Keys come only from the environment, as boto3 reads them:
+    AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE). Serve the bucket at
+    [show] media_base_url (or PODCAST_MEDIA_BASE_URL) so the feed's enclosures point there.
+    Needs the optional extra: uv sync --extra s3.
+    """
+    _upload(open_bucket(open_project(root), True), dry_run, delete)
 
 
 @main.command()

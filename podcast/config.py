@@ -10,7 +10,7 @@ import os
 import tomllib
 import zoneinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -80,6 +80,8 @@ class ShowSettings(_Section):
     author: str = "AI论文早班车"
     email: str = "podcast@example.com"
     base_url: str = "http://127.0.0.1:8000/"
+    # where the MP3s are served when not beside the pages (a bucket or its CDN); unset: base_url
+    media_base_url: str | None = None
     website: str | None = None
     language: str = "zh-cn"
     category: str = "Technology"
@@ -91,9 +93,11 @@ class ShowSettings(_Section):
     # the channel's podcast:guid; unset, the published feed's one is kept (see feed.show_guid)
     guid: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
 
-    @field_validator("base_url")
+    @field_validator("base_url", "media_base_url")
     @classmethod
-    def _ascii_url(cls, value: str) -> str:
+    def _ascii_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.isascii() or not value.startswith(("http://", "https://")):
             raise ValueError("must be an ASCII http(s) URL")
         return value if value.endswith("/") else value + "/"
@@ -196,6 +200,30 @@ class LLMSettings(_Section):
     response_format: str = Field(default="json_object", pattern=r"^(json_object|json_schema)$")
 
 
+class UploadSettings(_Section):
+    """The S3-compatible bucket ``podcast upload`` copies the MP3s to (AWS S3, Cloudflare R2,
+    Aliyun OSS, MinIO). Keys are never read from here: boto3 takes them from the environment."""
+
+    bucket: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    endpoint_url: str | None = None  # unset: AWS S3 (or boto3's AWS_ENDPOINT_URL_S3)
+    region: str | None = None  # R2: "auto"; unset: boto3's AWS_REGION, else us-east-1
+    prefix: str = ""  # keys are PREFIX + episodes/DATE/FILE.mp3, the path under media_base_url
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"  # Aliyun OSS requires "virtual"
+    retries: int = Field(default=4, ge=0, le=10)  # transport retries of each request
+    timeout: float = Field(default=60.0, gt=0)  # seconds a request may stall
+
+    _endpoint = field_validator("endpoint_url")(http_url)
+
+    @field_validator("prefix")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        value = value.strip("/")
+        parts = value.split("/") if value else []
+        if not value.isascii() or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"{value!r} is not a folder-like key prefix (e.g. 'podcast' or 'shows/daily')")
+        return value + "/" if value else ""
+
+
 class Settings(_Section):
     """The whole configuration of one project root.
 
@@ -211,6 +239,7 @@ class Settings(_Section):
     audio: AudioSettings = AudioSettings()
     llm: LLMSettings = LLMSettings()
     listen: ListenSettings = ListenSettings()
+    upload: UploadSettings = UploadSettings()
     _engines: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
 
     def engine_settings(self, name: str) -> Any:
@@ -223,16 +252,27 @@ class Settings(_Section):
         return self._engines[name]
 
 
+# Environment variables that override a field of podcast.toml when set and not empty.
+ENV_OVERRIDES: dict[tuple[str, str], str] = {
+    ("show", "base_url"): "PODCAST_BASE_URL",
+    ("show", "media_base_url"): "PODCAST_MEDIA_BASE_URL",
+    ("upload", "bucket"): "PODCAST_UPLOAD_BUCKET",
+    ("upload", "endpoint_url"): "PODCAST_UPLOAD_ENDPOINT_URL",
+}
+
+
 def load_settings(root: Path) -> Settings:
     """Read ``ROOT/podcast.toml`` if present; errors name the file and the field.
 
-    ``PODCAST_BASE_URL`` in the environment overrides ``[show] base_url``.
+    The variables of ``ENV_OVERRIDES`` (``PODCAST_BASE_URL`` ...) override their fields.
     """
     path = root / CONFIG_NAME
     data = _read_toml(path) if path.exists() else {}
-    base_url = os.environ.get("PODCAST_BASE_URL")
-    if base_url:  # CI sets the published address without editing podcast.toml
-        data = {**data, "show": {**data.get("show", {}), "base_url": base_url}}
+    for (table, key), variable in ENV_OVERRIDES.items():
+        value = os.environ.get(variable)
+        if value:  # CI sets the published addresses without editing podcast.toml
+            section = data.get(table, {})
+            data = {**data, table: {**(section if isinstance(section, dict) else {}), key: value}}
     sections = {key: data.pop(key) for key in list(data)
                 if key not in Settings.model_fields and isinstance(data[key], dict)
                 and key in plugins.engines}

@@ -58,6 +58,10 @@ def problems(layout: Layout) -> list[str]:
     if layout.is_local:
         found.append(f"[show] base_url {show.base_url} is this machine: no directory can fetch the feed "
                      "or the audio (set the public URL the folders are served from)")
+    if layout.media_apart and not layout.is_local and Layout(
+            layout.root, show.model_copy(update={"base_url": layout.media_base_url})).is_local:
+        found.append(f"[show] media_base_url {show.media_base_url} is this machine: "
+                     "no app can fetch the audio")
     if show.website and Layout(layout.root, show.model_copy(update={"base_url": show.website})).is_local:
         found.append(f"[show] website {show.website} is this machine")
     feed = layout.feed_file
@@ -96,7 +100,8 @@ def problems(layout: Layout) -> list[str]:
         folder = layout.episode(episode.date)
         audio = folder / episode.audio
         if not audio.is_file():
-            found.append(f"{episode.date}: the audio {audio} is missing")
+            if not layout.media_apart:  # served from a bucket, the MP3 need not be kept here
+                found.append(f"{episode.date}: the audio {audio} is missing")
         elif audio.stat().st_size != episode.bytes:
             found.append(f"{episode.date}: the audio is {audio.stat().st_size} bytes, the feed says "
                          f"{episode.bytes}")

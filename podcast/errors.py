@@ -18,6 +18,7 @@
     ├── AudioError               assembling, measuring or encoding audio failed
     ├── PublishError             writing the episode folder or the feed failed
     ├── StorageError             the disk refused a write (read-only, full, not a folder)
+    ├── UploadError              the bucket could not be reached, refused the keys or a request
     └── SetupError               an installed part is missing (a font, a model): reinstall
 
 Third-party exceptions are wrapped at the boundary so callers only catch these.
@@ -124,6 +125,10 @@ class StorageError(PodcastError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: cannot write: {reason}{f' ({hint})' if hint else ''}")
+
+
+class UploadError(PodcastError):
+    """Copying to the S3-compatible bucket failed; the message names the endpoint and the bucket."""
 
 
 class SetupError(PodcastError):

@@ -140,8 +140,32 @@ class Layout:
         """The episode's folder; its page, enclosure, transcripts and chapters are inside."""
         return f"{self.show.base_url}episodes/{day if isinstance(day, str) else day.isoformat()}/"
 
+    @property
+    def media_base_url(self) -> str:
+        """Where the MP3s are served: ``[show] media_base_url``, else beside the pages."""
+        return self.show.media_base_url or self.show.base_url
+
+    @property
+    def media_apart(self) -> bool:
+        """True when the MP3s are served from somewhere other than the pages (a bucket)."""
+        return self.media_base_url != self.show.base_url
+
+    @staticmethod
+    def media_path(day: dt.date, audio: str) -> str:
+        """An MP3's path under both the project root and the media URL (and the bucket prefix),
+        so one name finds the file on disk, in the bucket and on the web."""
+        return f"episodes/{day.isoformat()}/{audio}"
+
     def enclosure_url(self, day: dt.date, audio: str) -> str:
-        return self.episode_url(day) + audio
+        return self.media_base_url + self.media_path(day, audio)
+
+    def audio_link(self, day: dt.date, audio: str, *, from_show: bool = False) -> str:
+        """The MP3 as a page links it: relative while it sits beside the pages (a copied folder
+        keeps working), the media URL when it is served apart. ``from_show``: from feed/index.html,
+        else from a page in the episode's own folder."""
+        if self.media_apart:
+            return self.enclosure_url(day, audio)
+        return (self.episode_from_show(day) if from_show else "") + audio
 
     # relative links between the pages, so a copied folder keeps working
     FONT_FROM_EPISODE = FONT  # each episode folder has the subset of its own pages

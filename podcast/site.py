@@ -37,7 +37,8 @@ def episode_page(layout: Layout, title: str, date: dt.date, duration: float, des
     rows = chapter_spans([{"start": c.start, "title": c.title, "url": c.url} for c in chapters], duration)
     return render("episode.html.j2", font_url=Layout.FONT_FROM_EPISODE, show_title=layout.show.title,
                   feed_url=layout.feed_url, title=title, date=date.isoformat(),
-                  duration=short_stamp(duration), description=description, audio=audio, hosts=hosts,
+                  duration=short_stamp(duration), description=description,
+                  audio=layout.audio_link(date, audio), hosts=hosts,
                   chapters=rows, cues=cues, papers=papers, digest=digest,
                   wordcloud=pictures.get("wordcloud"), trend=pictures.get("trend"))
 
@@ -45,6 +46,7 @@ def episode_page(layout: Layout, title: str, date: dt.date, duration: float, des
 def digest_files(layout: Layout, digest: Digest, audio: str, pictures: dict[str, str]) -> tuple[str, str]:
     """The day's digest as Markdown (the daily format, parsed back by the reader) and HTML."""
     channels = (("RSS", layout.feed_url), ("网站", layout.show_page_url))
+    audio = layout.audio_link(digest.date, audio)
     extras = DigestExtras(wordcloud=pictures.get("wordcloud"), trend=pictures.get("trend"), audio=audio,
                           channels=channels)
     topics = research_fields(digest.hot_topics)  # as stated, like the audio and the feed
@@ -63,7 +65,8 @@ def show_page(layout: Layout, episodes: Sequence[Episode], cover_name: str) -> s
     for e in sorted(episodes, key=lambda e: e.date, reverse=True):
         folder = Layout.episode_from_show(e.date)
         rows.append({"title": e.title, "date": e.date.isoformat(), "duration": short_stamp(e.duration),
-                     "description": e.description, "audio": folder + e.audio, "page": folder + e.page,
+                     "description": e.description, "page": folder + e.page,
+                     "audio": layout.audio_link(e.date, e.audio, from_show=True),
                      "chapters": chapter_spans([c.model_dump() for c in e.chapters], e.duration)})
     return render("show.html.j2", font_url=Layout.FONT_FROM_SHOW, show_title=show.title,
                   feed_url=layout.feed_url,

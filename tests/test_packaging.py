@@ -7,7 +7,8 @@ import tomllib
 from pathlib import Path
 
 PYPROJECT = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text("utf-8"))
-DEV_ONLY = {"pytest", "ruff", "mypy", "playwright", "pyinstrument", "podcastparser", "feedparser"}
+DEV_ONLY = {"pytest", "ruff", "mypy", "playwright", "pyinstrument", "podcastparser", "feedparser", "moto",
+            "flask"}
 
 
 def names(requirements: list[str]) -> set[str]:
@@ -16,6 +17,12 @@ def names(requirements: list[str]) -> set[str]:
 
 def test_development_tools_are_not_runtime_dependencies() -> None:
     assert not names(PYPROJECT["project"]["dependencies"]) & DEV_ONLY
+
+
+def test_the_s3_client_is_an_optional_extra() -> None:
+    """The offline demo never needs boto3: only `podcast upload` does, through `--extra s3`."""
+    assert "boto3" not in names(PYPROJECT["project"]["dependencies"])
+    assert names(PYPROJECT["project"]["optional-dependencies"]["s3"]) == {"boto3"}
 
 
 def test_the_browser_driver_and_profiler_are_not_in_the_default_group() -> None:

@@ -239,3 +239,65 @@ def test_trend_chart_marks_breaks() -> None:
     assert trend_gaps(days) == [(2, 416)]
     weekdays = [(dt.date(2026, 11, 20), 1), (dt.date(2026, 11, 23), 2)]  # a weekend is no break
     assert trend_gaps(weekdays) == []
+
+
+# ---------------------------------------------------------------- audio served apart from the pages
+
+
+MEDIA = "https://media.example.net/pod"  # no trailing slash: it is added, as for base_url
+
+
+def test_media_base_url_moves_only_the_enclosures(built_copy: Path) -> None:
+    feed = built_copy / "feed" / "feed.xml"
+    before = feed.read_text("utf-8")
+    old = feedparser.parse(before).entries
+    result = CliRunner(env={"PODCAST_MEDIA_BASE_URL": MEDIA}).invoke(
+        main, ["publish", "--root", str(built_copy)])
+    assert result.exit_code == 0, result.output
+    after = feed.read_text("utf-8")
+    new = feedparser.parse(after).entries
+    assert [e.id for e in new] == [e.id for e in old]  # the GUIDs stay: apps see no new episodes
+    moved = {o.enclosures[0].href: n.enclosures[0].href for o, n in zip(old, new, strict=True)}
+    audio = next((built_copy / "episodes" / DATE).glob("*.mp3")).name
+    assert moved == {f"http://127.0.0.1:8000/episodes/{DATE}/{audio}": f"{MEDIA}/episodes/{DATE}/{audio}"}
+    for url_before, url_after in moved.items():
+        after = after.replace(url_after, url_before)
+    assert after == before  # nothing else changed: pages, transcripts, chapters stay on base_url
+    show_page = (built_copy / "feed" / "index.html").read_text("utf-8")
+    assert f'<audio controls preload="metadata" src="{MEDIA}/episodes/{DATE}/{audio}">' in show_page
+
+
+def test_a_day_respoken_with_media_apart_links_the_media_url(built_copy: Path) -> None:
+    (built_copy / "podcast.toml").write_text(f'[show]\nmedia_base_url = "{MEDIA}/"\n', "utf-8")
+    result = CliRunner().invoke(main, ["speak", DATE, "--root", str(built_copy), *FAST_BUILD])
+    assert result.exit_code == 0, result.output
+    folder = built_copy / "episodes" / DATE
+    url = f"{MEDIA}/episodes/{DATE}/{next(folder.glob('*.mp3')).name}"
+    assert f'src="{url}"' in (folder / "index.html").read_text("utf-8")
+    assert f"[收听今日论文解读]({url})" in (folder / "digest.md").read_text("utf-8")
+    assert f'<a href="{url}">' in (folder / "digest.html").read_text("utf-8")
+    assert read_digest(folder / "digest.md").papers == read_digest(folder / "source.md").papers
+
+
+def test_the_feed_is_rebuilt_from_manifests_when_the_mp3s_live_in_the_bucket(built_copy: Path) -> None:
+    """A checkout that keeps no MP3 (they are uploaded) still publishes each episode's exact length
+    and duration, and the doctor does not ask for the audio on this disk."""
+    mp3 = next((built_copy / "episodes" / DATE).glob("*.mp3"))
+    size = mp3.stat().st_size
+    old = feedparser.parse(str(built_copy / "feed" / "feed.xml")).entries[0]
+    mp3.unlink()
+    (built_copy / "podcast.toml").write_text(
+        '[show]\nbase_url = "https://pod.example.net/"\nemail = "host@pod.cn"\n'
+        f'media_base_url = "{MEDIA}/"\n', "utf-8")
+    assert publish(built_copy).exit_code == 0
+    new = feedparser.parse(str(built_copy / "feed" / "feed.xml")).entries[0]
+    assert int(new.enclosures[0].length) == size and new.itunes_duration == old.itunes_duration
+    assert new.enclosures[0].href == f"{MEDIA}/episodes/{DATE}/{mp3.name}"
+    doctor = CliRunner().invoke(main, ["doctor", "--root", str(built_copy)])
+    assert doctor.exit_code == 0 and "ok" in doctor.output, doctor.output
+    (built_copy / "podcast.toml").write_text(
+        '[show]\nbase_url = "https://pod.example.net/"\nemail = "host@pod.cn"\n'
+        'media_base_url = "http://127.0.0.1:9000/media/"\n', "utf-8")
+    doctor = CliRunner().invoke(main, ["doctor", "--root", str(built_copy)])
+    assert doctor.exit_code == 1
+    assert "media_base_url http://127.0.0.1:9000/media/ is this machine" in doctor.output
