@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -125,32 +124,6 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(130)
 
     return wrapper
-
-
-def progress_bar(total: int) -> Callable[[Any], None]:
-    """A rich progress bar for synthesis: lines done, from the cache, retried and fallen back."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("[bold]合成语音"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("cached {task.fields[cached]} · retried {task.fields[retried]} · "
-                              "fallback {task.fields[fallback]}"), TimeRemainingColumn(),
-                   transient=False, disable=not sys.stderr.isatty(), console=None)
-    task = bar.add_task("speak", total=total, cached=0, retried=0, fallback=0)
-    bar.start()
-    state = {"done": 0, "cached": 0, "retried": 0, "fallback": 0}
-    lock = threading.Lock()
-
-    def tick(event: Any) -> None:
-        with lock:
-            state["done"] += 1
-            for key in ("cached", "retried", "fallback"):
-                state[key] += int(getattr(event, key))
-            bar.update(task, advance=1, cached=state["cached"], retried=state["retried"],
-                       fallback=state["fallback"])
-            if state["done"] >= total:
-                bar.stop()
-
-    return tick
 
 
 def _warn(messages: tuple[str, ...]) -> None:
@@ -353,6 +326,8 @@ def _build(project: Project, digest: Path) -> None:
     from . import pipeline
 
     started = time.perf_counter()
+    from .progress import progress_bar
+
     result = pipeline.build(project, digest, progress_bar, _warn_one)
     _warn(result.digest.warnings)
     click.echo(f"script   {result.script_path}")
@@ -405,6 +380,8 @@ def speak(script: str, root: Path, engine: str | None, voices: str | None, stric
 
     project = open_project(root, voices, engine, strict=strict, check=check)
     parsed = load_script(project.resolve_script(script))
+    from .progress import progress_bar
+
     _report(pipeline.speak(project, parsed, progress_bar))
 
 

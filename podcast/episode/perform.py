@@ -51,7 +51,9 @@ from .listen import (
 )
 from .transcripts import align_sentences, display_sentences
 
-ProgressFactory = Callable[[int], Callable[[Any], None]]
+# Called once with each piece's size in characters, in order; returns the callback that hears
+# of every finished piece (a ``podcast.speech.Progress``).
+ProgressFactory = Callable[[list[int]], Callable[[Any], None]]
 
 
 @dataclass(frozen=True)
@@ -171,14 +173,15 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
                 for piece in pieces]
     chain = fallback(project, spoken_by, host_ids)
     clock = Clock()
-    key = take.take_key([ClipCache.key(spoken_by, chosen[r.speaker], spoken_by.speech_text(r.text))
-                         for r in requests], _sound_settings(project, script))
+    said = [spoken_by.speech_text(r.text) for r in requests]
+    key = take.take_key([ClipCache.key(spoken_by, chosen[r.speaker], text)
+                         for r, text in zip(requests, said, strict=True)], _sound_settings(project, script))
     kept = take.load(key)
     if kept is not None:
         again = _from_take(project, script, spoken_by.name, kept, len(requests), clock)
         if again is not None:
             return again
-    tick = progress(len(requests)) if progress else None
+    tick = progress([len(r.text) for r in requests]) if progress else None
     piece_clips, stats, piece_records = synthesize_lines(spoken_by, requests, chosen, ClipCache(), tick,
                                                          chain)
     clock.lap("synthesis")

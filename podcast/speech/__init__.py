@@ -266,6 +266,7 @@ class Progress:
     cached: bool
     retried: bool
     fallback: bool
+    chars: int = 0  # characters of speech text: the work the line was, for time-left estimates
 
 
 def check_clip(clip: Clip, text: str, pace: Pace) -> str | None:
@@ -396,7 +397,8 @@ def synthesize_lines(
         results[i] = run.line(requests[i])
         record = results[i][1]  # type: ignore[index]
         if on_progress:
-            on_progress(Progress(record.cached, record.retries > 0, record.why is not None))
+            on_progress(Progress(record.cached, record.retries > 0, record.why is not None,
+                                 len(requests[i].text)))
 
     try:
         if workers == 1:
