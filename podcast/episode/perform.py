@@ -10,16 +10,19 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import re
+import tomllib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import audio as audio_mod
-from .. import mastering
+from .. import mastering, music
 from ..errors import EngineError
 from ..length import Pace
 from ..models import Clip, ListenSummary, MasteringFigures, Script, Sentence, SpeechSummary, SpokenLine
@@ -118,6 +121,7 @@ def breath_pieces(text: str, pace: Pace, longest: float) -> list[str]:
     """
     if pace.seconds(text) <= longest:
         return [text]
+    text = breathe(text, pace, longest)
     clauses, depth, start = [], 0, 0
     for i, ch in enumerate(text):
         if ch == "《" and depth <= 0 and text[start:i].strip():  # a breath before a title is natural
@@ -139,6 +143,71 @@ def breath_pieces(text: str, pace: Pace, longest: float) -> list[str]:
         else:
             pieces.append(clause)
     return pieces
+
+
+@lru_cache(maxsize=1)
+def _breath_words() -> tuple[dict[str, int], dict[str, int], frozenset[str]]:
+    from importlib.resources import files
+
+    data = tomllib.loads((files("podcast.data") / "breath.toml").read_text(encoding="utf-8"))
+    return dict(data["before"]), dict(data["after"]), frozenset(data["never_after"]["words"])
+
+
+_KEEP_WHOLE = re.compile(r"[A-Za-z0-9.%\-+]+|《[^》]*》|（[^）]*）|\([^)]*\)|“[^”]*”")
+
+
+def breathe(text: str, pace: Pace, longest: float, shortest: float = 1.5) -> str:
+    """``text`` with a comma at the best word boundary of every clause planned longer than
+    ``longest`` seconds, so every engine pauses there (one call, natural continuing prosody).
+
+    Boundaries come from the word cutter; the weights from ``data/breath.toml`` (before a
+    connective, after a 的-phrase); both halves keep at least ``shortest`` seconds; never
+    inside a Latin name, a number, a title or brackets."""
+    whole = [m.span() for m in _KEEP_WHOLE.finditer(text)]
+    cuts = [m.end() for m in re.finditer(r"[，；：。！？,;:!?]", text)
+            if not any(a < m.end() < b for a, b in whole)]
+    out, start = [], 0
+    for end in [*cuts, len(text)]:
+        part = text[start:end]
+        at = start
+        while pace.seconds(part) > longest:
+            cut = _best_cut(part, pace, shortest, [(a - at, b - at) for a, b in whole])
+            if cut is None:
+                break
+            out.append(part[:cut] + "，")
+            part, at = part[cut:], at + cut
+        out.append(part)
+        start = end
+    return "".join(out)
+
+
+def _best_cut(clause: str, pace: Pace, shortest: float, whole: list[tuple[int, int]]) -> int | None:
+    import jieba
+
+    jieba.setLogLevel(60)
+    before, after, never = _breath_words()
+    words = jieba.lcut(clause)
+    total = pace.seconds(clause)
+    best: tuple[float, int] | None = None
+    at = 0
+    for i, word in enumerate(words[:-1]):
+        at += len(word)
+        nxt = words[i + 1]
+        if any(a < at < b for a, b in whole) or word in before or word in never or not nxt.strip():
+            continue
+        # after 的 only when the phrase it closes is long (not SLM的 | 数学推理能力)
+        weight = max(before.get(nxt, 0), after.get(word, 0) if _han(clause[max(0, at - 7):at]) >= 7 else 0)
+        left = pace.seconds(clause[:at])
+        if not weight or left < shortest or total - left < shortest:
+            continue
+        score = weight - abs(left - total / 2) / max(total, 1e-6)  # a good word first, then the middle
+        if best is None or score > best[0]:
+            best = (score, at)
+    return best[1] if best else None
+
+
+def _han(text: str) -> int:
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def join_pieces(clips: Sequence[Clip]) -> Clip:
@@ -219,15 +288,18 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
     audio = settings.audio
     gaps = audio_mod.TurnGaps(turn=audio.turn_pause, question=audio.question_pause,
                               segment=audio.segment_pause)
-    timeline = audio_mod.assemble(script, clips, cue_texts, gaps)
+    ends = {"lead_in": music.INTRO, "tail": music.OUTRO} if audio.music else {}
+    timeline = audio_mod.assemble(script, clips, cue_texts, gaps, **ends)
     del clips  # the timeline holds the audio now; the clips would double the memory of a long day
-    unlevelled = audio_mod.assemble(script, raw, cue_texts, gaps).samples
+    unlevelled = audio_mod.assemble(script, raw, cue_texts, gaps, **ends).samples
     del raw
     before = mastering.spread(mastering.cue_loudness(unlevelled, timeline.sample_rate,
                                                      [(c.start, c.end) for c in timeline.cues]))
     del unlevelled
     clock.lap("assemble")
-    mastered = audio_mod.master(timeline.samples, timeline.sample_rate, settings.audio.loudness,
+    programme = (music.score(timeline.samples, timeline.sample_rate, timeline.chapters[0].end)
+                 if audio.music else timeline.samples)
+    mastered = audio_mod.master(programme, timeline.sample_rate, settings.audio.loudness,
                                 settings.audio.true_peak)
     clock.lap("master")
     host_f0 = {}
@@ -239,7 +311,8 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
         if math.isfinite(f0):  # no voiced frame found: unknown, which JSON spells as absent
             host_f0[host.name] = round(f0, 1)
     figures = mastering_figures(timeline, mastered, reports, split,
-                                any(getattr(e, "vocoder_ticks", False) for e in spoke.values()), before)
+                                any(getattr(e, "vocoder_ticks", False) for e in spoke.values()), before,
+                                settings.audio.music)
     cut_offs = [sum(r.cut_off for r in mine) for mine in line_reports]
     summary = None
     listened: dict[int, tuple[float, str | None, str | None]] = {}
@@ -385,7 +458,7 @@ def hear_back(project: Project, script: Script, spoken: Spoken,
 
 def mastering_figures(timeline: audio_mod.Timeline, mastered: audio_mod.Mastered,
                       reports: Sequence[mastering.ClipReport], split: Sequence[Sequence[str]],
-                      suppressed: bool, before: tuple[float, float]) -> MasteringFigures:
+                      suppressed: bool, before: tuple[float, float], music: bool = False) -> MasteringFigures:
     """The producer's figures for ``episode.json`` and the build's last lines."""
     rate = timeline.sample_rate
     cues = [(c.start, c.end) for c in timeline.cues]
@@ -411,7 +484,7 @@ def mastering_figures(timeline: audio_mod.Timeline, mastered: audio_mod.Mastered
             timeline.samples, rate, [(a, b) for _, a, b in timeline.line_spans]),
         breath_splits=sum(len(p) > 1 for p in split),
         gap_after_question_s=mean("question"), gap_between_turns_s=mean("turn"),
-        gap_before_segment_s=mean("segment"), music=False)
+        gap_before_segment_s=mean("segment"), music=music)
 
 
 def speech_record(script: Script, records: Sequence[LineRecord], split: Sequence[Sequence[str]] = (),
