@@ -1,6 +1,7 @@
 """Compare two ways of saying model and benchmark names with the Kokoro Mandarin voices.
 
-    uv run python tools/kokoro_names.py OUT.json [--newsletters DIR] [--wav DIR]
+    uv run python tools/kokoro_names.py OUT.json [--newsletters DIR] [--wav DIR] [--slice START:STOP]
+    uv run python tools/kokoro_names.py --table OUT.json [MORE.json ...]
 
 Each name is said inside the same Chinese carrier sentence by both default hosts,
 (a) in the Chinese spoken form (lexicon sounds, Chinese letter names, transliteration)
@@ -240,7 +241,7 @@ def table(rows: list[dict[str, object]]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("out", type=Path)
+    ap.add_argument("out", type=Path, nargs="?", help="result file (not needed with --table)")
     ap.add_argument("--newsletters", type=Path, default=NEWSLETTERS)
     ap.add_argument("--wav", type=Path, help="also keep the clips here")
     ap.add_argument("--slice", default=":", help="a part of the list, START:STOP (to share the work)")
@@ -253,6 +254,8 @@ def main() -> None:
                 row[key[:-6] + "_name"], row[key[:-6] + "_carrier"] = score(str(row["name"]), str(row[key]))
         print(table(rows))
         return
+    if args.out is None:
+        ap.error("OUT is required unless --table is given")
     start, _, stop = args.slice.partition(":")
     chosen = list(enumerate(NAMES, 1))[int(start or 0) : int(stop) if stop else None]
     pool = kokoro.shared_pool(0)
