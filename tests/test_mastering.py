@@ -15,7 +15,7 @@ from mutagen.id3 import ID3
 
 from podcast import mastering
 from podcast.audio import ffmpeg_exe
-from podcast.episode.perform import breath_pieces
+from podcast.episode.breath import breath_pieces
 from podcast.length import ZHTTS_PACE
 from podcast.models import Episode
 
@@ -176,7 +176,7 @@ def test_long_lines_break_at_clauses() -> None:
 
 
 def test_a_long_clause_without_punctuation_breathes_at_a_connective() -> None:
-    from podcast.episode.perform import breathe
+    from podcast.episode.breath import breathe
 
     text = ("作者在十二个公开数据集上系统地比较了这些检索方法"
             "并且发现小模型经过指令微调之后可以稳定地超过大模型。")

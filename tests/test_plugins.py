@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from podcast.audio import measure_file
 from podcast.cli import SAMPLE, main
 from podcast.config import AudioSettings
-from podcast.episode.perform import breath_pieces
+from podcast.episode.breath import breath_pieces
 from podcast.feed import PODCAST_NS
 from podcast.speech import check_clip, get_engine
 
