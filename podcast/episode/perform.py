@@ -135,7 +135,8 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
     host_ids = [h.id for h in script.hosts]
     chosen = voices(project, spoken_by, host_ids)
     lines = [line for seg in script.segments for line in seg.lines]
-    split = [breath_pieces(line.text, spoken_by.pace, settings.audio.breath_seconds) for line in lines]
+    split = [breath_pieces(line.text, spoken_by.pace, settings.audio.breath_seconds, spoken_by.speech_text)
+             for line in lines]
     requests = [LineRequest(line.speaker, piece) for line, pieces in zip(lines, split, strict=True)
                 for piece in pieces]
     chain = fallback(project, spoken_by, host_ids)
@@ -223,7 +224,9 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
     speech = speech_record(script, records, split, cut_offs, listened,
                            [(a, b) for _, a, b in timeline.line_spans])
     pcm = take.pcm_key(mastered)
-    if not speech.fallbacks and (summary is None or not summary.lines_failed):
+    if all(line.engine in (spoken_by.name, SILENCE) for line in speech.lines):
+        # every line by the planned engine (a voice heard back and swapped is as repeatable):
+        # a line another engine spoke because this one was down is spoken again next time
         take.store(key, take.record_of(timeline, mastered, pcm, host_f0, stats, speech, figures, summary))
     return Performance(script, spoken_by.name, timeline, mastered, host_f0, stats, speech, clock, figures,
                        summary, pcm)
