@@ -62,7 +62,8 @@ def test_a_registered_engine_builds_an_episode_end_to_end(
     # every line went through the plug-in, once: a long line as its breathing pieces, each once
     engine = get_engine("fake")
     pieces = [engine.speech_text(p) for ln in lines
-              for p in breath_pieces(ln["text"], engine.pace, AudioSettings().breath_seconds, engine.speech_text)]
+              for p in breath_pieces(ln["text"], engine.pace, AudioSettings().breath_seconds,
+                                     engine.speech_text)]
     assert len(pieces) > len(lines)  # the sample has long lines: the pieces are what is counted
     assert sorted(text for text, _ in fake_speech.spoken) == sorted(pieces)
     assert {pitch for _, pitch in fake_speech.spoken} == {220.0, 140.0}  # each host's own voice settings
