@@ -72,10 +72,9 @@ _LIBRARIES = ("numpy", "scipy", "onnxruntime", "imageio-ffmpeg", "ctranslate2", 
 def code_fingerprint() -> str:
     """sha256 over the package's own code and data and the libraries that shape audio: an
     artifact made by other code (a changed mastering step, a new writer) is made again."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parent  # the package, not what lies beside it
     h = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in {".py", ".toml", ".json"}
-                       and "__pycache__" not in p.parts):
+    for path in sorted([*root.rglob("*.py"), *(root / "data").glob("*.toml")]):
         h.update(str(path.relative_to(root)).encode())
         h.update(path.read_bytes())
     for name in _LIBRARIES:

@@ -135,20 +135,21 @@ def perform(project: Project, script: Script, progress: ProgressFactory | None =
     host_ids = [h.id for h in script.hosts]
     chosen = voices(project, spoken_by, host_ids)
     lines = [line for seg in script.segments for line in seg.lines]
+    chain = fallback(project, spoken_by, host_ids)
+    clock = Clock()
+    # the pieces follow from each line's speech text and the settings, so the take is looked
+    # up before the lines are cut (cutting needs the word cutter, a second of loading)
+    key = take.take_key([ClipCache.key(spoken_by, chosen[line.speaker], spoken_by.speech_text(line.text))
+                         for line in lines], _sound_settings(project, script))
+    kept = take.load(key)
+    if kept is not None:
+        again = _from_take(project, script, spoken_by.name, kept, clock)
+        if again is not None:
+            return again
     split = [breath_pieces(line.text, spoken_by.pace, settings.audio.breath_seconds, spoken_by.speech_text)
              for line in lines]
     requests = [LineRequest(line.speaker, piece) for line, pieces in zip(lines, split, strict=True)
                 for piece in pieces]
-    chain = fallback(project, spoken_by, host_ids)
-    clock = Clock()
-    said = [spoken_by.speech_text(r.text) for r in requests]
-    key = take.take_key([ClipCache.key(spoken_by, chosen[r.speaker], text)
-                         for r, text in zip(requests, said, strict=True)], _sound_settings(project, script))
-    kept = take.load(key)
-    if kept is not None:
-        again = _from_take(project, script, spoken_by.name, kept, len(requests), clock)
-        if again is not None:
-            return again
     tick = progress([len(r.text) for r in requests]) if progress else None
     piece_clips, stats, piece_records = synthesize_lines(spoken_by, requests, chosen, ClipCache(), tick,
                                                          chain)
@@ -241,7 +242,7 @@ def _sound_settings(project: Project, script: Script) -> dict[str, Any]:
             "listen": settings.listen.model_dump(mode="json") if project.check else None}
 
 
-def _from_take(project: Project, script: Script, engine_name: str, kept: dict[str, Any], pieces: int,
+def _from_take(project: Project, script: Script, engine_name: str, kept: dict[str, Any],
                clock: Clock) -> Performance | None:
     """The performance of a kept take, or None when its MP3 is no longer in the cache."""
     audio = project.settings.audio
@@ -250,6 +251,7 @@ def _from_take(project: Project, script: Script, engine_name: str, kept: dict[st
                                                   audio.sample_rate))
     if encoded is None:
         return None
+    pieces = kept["stats"]["synthesized"] + kept["stats"]["cached"]
     stats = SpeechStats(**{**kept["stats"], "synthesized": 0, "cached": pieces, "synth_seconds": 0.0,
                            "retried": 0})
     clock.lap("take")
