@@ -203,13 +203,22 @@ def suppress_ticks(samples: np.ndarray, rate: int) -> tuple[np.ndarray, int, int
     """(samples with each tick's high band pulled down to its background, ticks before, after).
 
     Only the band above 4 kHz is touched, only for a few milliseconds, with
-    1 ms raised-cosine ramps: the voice underneath is left as it was.
+    1 ms raised-cosine ramps: the voice underneath is left as it was. A second
+    pass takes the ticks the first one left standing (a tick on a tick).
     """
     level = speech_level(samples, rate)
+    out, before = _suppress_once(samples, rate, level)
+    if not before:
+        return samples, 0, 0
+    out, _ = _suppress_once(out, rate, level)
+    return out, before, len(_ticks(out, _high_band(out, rate), rate, level))
+
+
+def _suppress_once(samples: np.ndarray, rate: int, level: float) -> tuple[np.ndarray, int]:
     band = _high_band(samples, rate)
     ticks = _ticks(samples, band, rate, level)
     if not ticks:
-        return samples, 0, 0
+        return samples, 0
     power, background, frame = _tick_frames(band, rate, level)
     gain = np.ones(len(samples), np.float32)
     ramp = max(1, int(0.001 * rate))
@@ -224,8 +233,7 @@ def suppress_ticks(samples: np.ndarray, rate: int) -> tuple[np.ndarray, int, int
         fall = _ramp(hi - b)[::-1]
         env[len(env) - (hi - b):] = 1 - (1 - g) * fall
         np.minimum(gain[lo:hi], env, out=gain[lo:hi])
-    out = (samples - (1 - gain) * band).astype(np.float32)
-    return out, len(ticks), len(_ticks(out, _high_band(out, rate), rate, level))
+    return (samples - (1 - gain) * band).astype(np.float32), len(ticks)
 
 
 # ------------------------------------------------------------------ one clip

@@ -54,11 +54,13 @@ class TimeLeft:
         return f"about {minutes}:{seconds:02d} left"
 
 
-def progress_bar(sizes: list[int]) -> Callable[[Any], None]:
-    """A rich bar on a terminal; elsewhere (CI logs, cron mail) a line every tenth of the work."""
+def progress_bar(sizes: list[int], now: Callable[[], float] = time.monotonic,
+                 every: float = 10.0) -> Callable[[Any], None]:
+    """A rich bar on a terminal; elsewhere (CI logs, cron mail) a line at each further tenth of
+    the work, at most one per ``every`` seconds, so a short run (or its one-line error) stays quiet."""
     from rich.progress import BarColumn, Progress, TextColumn
 
-    state = TimeLeft(sizes)
+    state = TimeLeft(sizes, now)
     lock = threading.Lock()
     tty = sys.stderr.isatty()
     bar = Progress(TextColumn("[bold]合成语音"), BarColumn(), TextColumn("{task.fields[lines]}"),
@@ -69,7 +71,7 @@ def progress_bar(sizes: list[int]) -> Callable[[Any], None]:
     task = bar.add_task("speak", total=max(1, state.total_chars), lines=f"0/{state.lines}", left="",
                         cached=c["cached"], retried=c["retried"], fallback=c["fallback"])
     bar.start()
-    shown = [0]
+    shown = {"tenth": 0, "at": state.started, "lines": 0}
 
     def tick(event: Any) -> None:
         with lock:
@@ -77,11 +79,13 @@ def progress_bar(sizes: list[int]) -> Callable[[Any], None]:
             lines = f"{state.done}/{state.lines} lines"
             bar.update(task, completed=state.done_chars, lines=lines, left=state.text(), cached=c["cached"],
                        retried=c["retried"], fallback=c["fallback"])
+            finished = state.done >= state.lines
             tenth = state.done_chars * 10 // max(1, state.total_chars)
-            if not tty and (tenth > shown[0] or state.done >= state.lines):
-                shown[0] = tenth
+            due = tenth > shown["tenth"] and now() - shown["at"] >= every
+            if not tty and (due or (finished and shown["lines"])):
+                shown.update(tenth=tenth, at=now(), lines=shown["lines"] + 1)
                 print(f"synthesis {lines} ({tenth * 10}%), {state.text()}", file=sys.stderr, flush=True)
-            if state.done >= state.lines:
+            if finished:
                 bar.stop()
 
     return tick

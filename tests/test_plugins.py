@@ -53,9 +53,6 @@ def test_a_registered_engine_builds_an_episode_end_to_end(
     fake_voice_preset(root)
     result = build(root, "--engine", "fake")
     assert result.exit_code == 0, result.output
-    # away from a terminal, progress comes as lines with the time left, ending at 100 %
-    progress = [ln for ln in result.output.splitlines() if ln.startswith("synthesis ")]
-    assert len(progress) >= 3 and progress[-1].endswith("(100%), about 0:00 left"), progress
     manifest = manifest_of(root)
     lines = lines_of(root)
     assert manifest["engine"] == "fake" and manifest["speech"]["engines"] == {"fake": len(lines)}
