@@ -153,7 +153,11 @@ def report(name: str, colds: list[dict], warms: list[dict]) -> dict[str, float]:
           f"by step: {by_step}")
     rtf = med(colds, "synth_s") / (c["audio_min"] * 60)
     post = med(colds, "post_s")
-    print(f"  synthesis RTF {rtf:.3f} ({1 / rtf:.0f}x real time); stitch+normalise+encode {post:.1f} s "
+    seconds = c["audio_min"] * 60
+    print(f"  synthesis step {steps['synthesis'] / seconds:.3f}x real time (wall); engine calls "
+          f"{rtf:.3f} s per audio s (summed over the lines in flight); whole cold build "
+          f"{med(colds, 'process_s') / seconds:.3f}x real time")
+    print(f"  stitch+normalise+encode {post:.1f} s "
           f"= {post / max(steps['synthesis'], 1e-9):.1%} of synthesis time")
     print(f"  peak RSS cold {med(colds, 'rss_mb'):.0f} MB, warm {med(warms, 'rss_mb'):.0f} MB")
     print(f"  warm   wall {med(warms, 'wall_s'):.1f} s (process {med(warms, 'process_s'):.1f} s) = "
