@@ -2,14 +2,13 @@
 
 Rebuilding a day whose script, voices, engine and audio settings have not changed
 gives the same audio, so the second build reads the take back instead of
-levelling, assembling, mastering and measuring again (seconds, not tens of
-seconds). The key holds every input of the sound: each piece's clip-cache key
-(engine, engine revision, voice, speech text), the audio and listen-back
-settings and a fingerprint of the code and data that shape the audio. A take is
-kept only when every line was spoken as planned (no fallback, nothing the
-listen-back stage had to report), so a day that fell back to another engine is
-spoken again when its engine is back.
-"""
+speaking, levelling, assembling, mastering, hearing and measuring again (about
+two seconds instead of minutes). The key holds every input of the sound: each
+line's clip-cache key (engine, engine revision, voice settings, speech text,
+so the lexicon too), the script, the audio and listen-back settings, and a
+fingerprint of the package's code and data and of the libraries that shape
+audio. A take is kept unless another engine had to speak a line, so a day that
+fell back while its engine was down is spoken again when the engine is back."""
 
 from __future__ import annotations
 
@@ -31,9 +30,9 @@ KIND = "take"
 FORMAT = 1
 
 
-def take_key(pieces: list[str], settings: dict[str, Any]) -> list[Any]:
-    """The key of a take: every piece's clip key, in order, and every setting that shapes the sound."""
-    return [FORMAT, code_fingerprint(), pieces, settings]
+def take_key(lines: list[str], settings: dict[str, Any]) -> list[Any]:
+    """The key of a take: every line's clip key, in order, and every setting that shapes the sound."""
+    return [FORMAT, code_fingerprint(), lines, settings]
 
 
 def pcm_key(mastered: audio_mod.Mastered) -> str:
