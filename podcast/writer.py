@@ -619,7 +619,7 @@ class TemplateWriter:
         if opener is None:
             bank = "ask_what" if fits("gist", first) else "ask_background" if fits("background", first) \
                 else "ask_open"
-            opener = rng.pick(ph[bank]) or f"《{head}》这篇，说来听听？"
+            opener = rng.pick(ph[bank]) or f"《{head}》这篇讲的是什么？"
         beats.append(_Beat("q", opener, "ask"))
         pending = question_type(opener)  # what the turn being spoken is answering
         turn: list[str] = []
