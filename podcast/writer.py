@@ -582,7 +582,9 @@ class TemplateWriter:
             if kind == "method" and measures:
                 options = [tuple(q for q in bank if "解决" not in q) for bank in options]
             if kind in ("how-much", "numbers", "result") and notes.benchmarks:
-                bench = next((b for b in notes.benchmarks if b in answer), None)
+                # a name the answer makes its subject (uCO3D在多样性上…) is what is measured, not where
+                bench = next((b for b in notes.benchmarks if b in answer and b != name
+                              and not re.search(re.escape(b) + "(?:在|的|是|能)", answer)), None)
                 if bench:
                     options.insert(0, tuple(p.replace("{bench}", bench) for p in ph["ask_bench"]))
             if len(options) > 1 and rng.chance(0.5):
